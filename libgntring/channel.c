@@ -1,0 +1,1004 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Channel setup and teardown over Xen's libraries (grant sharing and
+ * mapping, event channels, xenstore), blocking waits, and the public API.
+ * The data path itself is the ring engine (ring.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+
+#include "gntring.h"
+#include "ring.h"
+
+#define GNTRING_API __attribute__((visibility("default")))
+
+/* A blocking wait wakes this often to probe for a peer that vanished. */
+#define CHANNEL_PROBE_MS 1000
+
+struct gntring {
+	struct ring ring;
+	bool ring_ready;	/* ring_init() succeeded: the page is ours to close */
+	enum ring_role role;
+	uint16_t peer_domid;
+	atomic_bool blocking;
+
+	xenevtchn_handle *evtchn;
+	evtchn_port_t port;	/* our local port */
+	bool port_bound;
+
+	/* Server. */
+	xengntshr_handle *gntshr;
+	struct xs_handle *xs;
+	char *xs_path;		/* removed on close */
+	bool xs_published;
+
+	/* Client. */
+	xengnttab_handle *gnttab;
+
+	/* Mappings: the control page and the out-of-page rings. */
+	void *ctrl_page;
+	void *left_pages;
+	uint32_t left_count;
+	void *right_pages;
+	uint32_t right_count;
+
+	/*
+	 * One thread polls the event channel at a time; the others sleep on
+	 * the condition and are woken by each event it consumes.  wake_seq
+	 * counts consumed events: a caller samples it before trying an
+	 * operation, so an event consumed meanwhile is never slept through.
+	 */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	bool polling;
+	atomic_uint wake_seq;
+};
+
+/* ------------------------------------------------------------------ */
+/* Events                                                               */
+
+static int
+channel_notify(void *ctx)
+{
+	struct gntring *g = ctx;
+
+	if (xenevtchn_notify(g->evtchn, g->port) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Consume every pending event without blocking.  Returns 1 if any was
+ * consumed, 0 if none, or a negative errno.  xenevtchn_pending() may block
+ * even on a non-blocking fd, so poll first each time.
+ */
+static int
+channel_consume_events(struct gntring *g)
+{
+	struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn), .events = POLLIN };
+	int consumed = 0;
+
+	for (int i = 0; i < 64; i++) {
+		xenevtchn_port_or_error_t port;
+
+		if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
+			break;
+		port = xenevtchn_pending(g->evtchn);
+		if (port < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno;
+		}
+		if (xenevtchn_unmask(g->evtchn, (evtchn_port_t)port) < 0)
+			return -errno;
+		consumed = 1;
+	}
+	if (consumed)
+		atomic_fetch_add(&g->wake_seq, 1);
+	return consumed;
+}
+
+static int64_t
+channel_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sleep until an event arrives after `seq` was sampled, or timeout_ms passes
+ * (-1: forever).  Returns 1 (woken), 0 (timed out) or a negative errno.
+ */
+static int
+channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? INT64_MAX :
+			   channel_now_ms() + timeout_ms;
+	int err = 0;
+
+	pthread_mutex_lock(&g->wait_lock);
+	while (atomic_load(&g->wake_seq) == seq) {
+		int64_t left = deadline - channel_now_ms();
+
+		if (left <= 0)
+			break;
+		if (g->polling) {
+			/* Another thread polls: it wakes us for each event. */
+			struct timespec ts;
+			int64_t until = channel_now_ms() +
+					(left < CHANNEL_PROBE_MS ? left : CHANNEL_PROBE_MS);
+
+			ts.tv_sec = until / 1000;
+			ts.tv_nsec = (until % 1000) * 1000000;
+			pthread_cond_timedwait(&g->wait_cond, &g->wait_lock, &ts);
+			continue;
+		}
+		g->polling = true;
+		pthread_mutex_unlock(&g->wait_lock);
+
+		struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn),
+				      .events = POLLIN };
+		int slice = left < CHANNEL_PROBE_MS ? (int)left : CHANNEL_PROBE_MS;
+		int ready = poll(&pfd, 1, slice);
+
+		if (ready > 0) {
+			err = channel_consume_events(g);
+		} else if (ready == 0 && left > CHANNEL_PROBE_MS) {
+			/*
+			 * Idle for a while: probe the port.  A peer domain that
+			 * was destroyed leaves no live byte cleared; a notify
+			 * that fails tells us (a live peer ignores a spurious
+			 * event, which the protocol allows).
+			 */
+			if (channel_notify(g) < 0)
+				atomic_store(&g->ring.peer, RING_PEER_GONE);
+			atomic_fetch_add(&g->wake_seq, 1);
+		} else if (ready < 0 && errno != EINTR) {
+			err = -errno;
+		}
+
+		pthread_mutex_lock(&g->wait_lock);
+		g->polling = false;
+		pthread_cond_broadcast(&g->wait_cond);
+		if (err < 0)
+			break;
+	}
+	pthread_mutex_unlock(&g->wait_lock);
+	if (err < 0)
+		return err;
+	return atomic_load(&g->wake_seq) != seq;
+}
+
+static bool
+channel_should_wait(const struct gntring *g, ssize_t ret)
+{
+	return (ret == -EAGAIN || ret == -ENOTCONN) && atomic_load(&g->blocking);
+}
+
+/* ------------------------------------------------------------------ */
+/* Teardown                                                             */
+
+static void
+channel_destroy(struct gntring *g)
+{
+	int saved = errno;
+
+	if (g->ring_ready)
+		ring_close_own(&g->ring);
+	if (g->gntshr != NULL) {
+		if (g->left_pages != NULL)
+			xengntshr_unshare(g->gntshr, g->left_pages, g->left_count);
+		if (g->right_pages != NULL)
+			xengntshr_unshare(g->gntshr, g->right_pages, g->right_count);
+		if (g->ctrl_page != NULL)
+			xengntshr_unshare(g->gntshr, g->ctrl_page, 1);
+		xengntshr_close(g->gntshr);
+	}
+	if (g->gnttab != NULL) {
+		if (g->left_pages != NULL)
+			xengnttab_unmap(g->gnttab, g->left_pages, g->left_count);
+		if (g->right_pages != NULL)
+			xengnttab_unmap(g->gnttab, g->right_pages, g->right_count);
+		if (g->ctrl_page != NULL)
+			xengnttab_unmap(g->gnttab, g->ctrl_page, 1);
+		xengnttab_close(g->gnttab);
+	}
+	if (g->xs != NULL) {
+		if (g->xs_published)
+			xs_rm(g->xs, XBT_NULL, g->xs_path);
+		xs_close(g->xs);
+	}
+	if (g->evtchn != NULL) {
+		if (g->port_bound)
+			xenevtchn_unbind(g->evtchn, g->port);
+		xenevtchn_close(g->evtchn);
+	}
+	pthread_cond_destroy(&g->wait_cond);
+	pthread_mutex_destroy(&g->wait_lock);
+	free(g->xs_path);
+	free(g);
+	errno = saved;
+}
+
+static struct gntring *
+channel_alloc(uint16_t peer_domid, enum ring_role role, unsigned int flags)
+{
+	struct gntring *g = calloc(1, sizeof(*g));
+	pthread_condattr_t attr;
+
+	if (g == NULL)
+		return NULL;
+	g->role = role;
+	g->peer_domid = peer_domid;
+	atomic_init(&g->blocking, (flags & GNTRING_NONBLOCK) == 0);
+	atomic_init(&g->wake_seq, 0);
+	pthread_mutex_init(&g->wait_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->wait_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return g;
+}
+
+/* Fail a constructor: tear down, return NULL with errno = err. */
+static struct gntring *
+channel_fail(struct gntring *g, int err)
+{
+	channel_destroy(g);
+	errno = err;
+	return NULL;
+}
+
+static int
+channel_open_evtchn(struct gntring *g)
+{
+	g->evtchn = xenevtchn_open(NULL, 0);
+	return g->evtchn == NULL ? -errno : 0;
+}
+
+/* In-page ring placement for orders 10 and 11. */
+static uint8_t *
+channel_in_page_ring(void *ctrl_page, unsigned int order)
+{
+	return (uint8_t *)ctrl_page + (order == VCHAN_SMALL_ORDER ?
+				       VCHAN_SMALL_OFFSET : VCHAN_LARGE_OFFSET);
+}
+
+/* ------------------------------------------------------------------ */
+/* Xenstore                                                             */
+
+static int
+channel_parse_u32(const char *text, uint32_t *value)
+{
+	char *end;
+	unsigned long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return -EPROTO;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > UINT32_MAX)
+		return -EPROTO;
+	*value = (uint32_t)v;
+	return 0;
+}
+
+static int
+channel_read_self_domid(struct xs_handle *xs, uint32_t *domid)
+{
+	unsigned int len;
+	char *text = xs_read(xs, XBT_NULL, "domid", &len);
+	char *end;
+	unsigned long v;
+
+	if (text == NULL)
+		return -errno;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || end == text || v >= 0x7ff0) {
+		free(text);
+		return -EPROTO;
+	}
+	free(text);
+	*domid = (uint32_t)v;
+	return 0;
+}
+
+static int
+channel_write_key(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+		  const char *name, uint32_t value, struct xs_permissions *perms)
+{
+	char key[PATH_MAX], text[16];
+	int len;
+
+	if (snprintf(key, sizeof(key), "%s/%s", dir, name) >= (int)sizeof(key))
+		return -ENAMETOOLONG;
+	len = snprintf(text, sizeof(text), "%u", value);
+	if (!xs_write(xs, t, key, text, (unsigned int)len) ||
+	    !xs_set_permissions(xs, t, key, perms, 2))
+		return errno != 0 ? -errno : -EIO;
+	return 0;
+}
+
+/* Publish ring-ref and event-channel in one transaction, readable by the peer. */
+static int
+channel_publish(struct gntring *g, uint32_t ref)
+{
+	struct xs_permissions perms[2];
+	uint32_t self = 0;
+	int err = channel_read_self_domid(g->xs, &self);
+
+	if (err < 0)
+		return err;
+	perms[0].id = self;
+	perms[0].perms = XS_PERM_NONE;
+	perms[1].id = g->peer_domid;
+	perms[1].perms = XS_PERM_READ;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		xs_transaction_t t = xs_transaction_start(g->xs);
+
+		if (t == XBT_NULL)
+			return -errno;
+		err = channel_write_key(g->xs, t, g->xs_path, "ring-ref", ref, perms);
+		if (err == 0)
+			err = channel_write_key(g->xs, t, g->xs_path,
+						"event-channel", g->port, perms);
+		if (err < 0) {
+			xs_transaction_end(g->xs, t, true);
+			return err;
+		}
+		if (xs_transaction_end(g->xs, t, false)) {
+			g->xs_published = true;
+			return 0;
+		}
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+/* Read both keys.  0, -ENOENT / -EACCES (not there for us yet), -EPROTO. */
+static int
+channel_read_keys(struct xs_handle *xs, const char *dir, uint32_t *ref,
+		  uint32_t *port)
+{
+	char key[PATH_MAX];
+	const char *names[2] = { "ring-ref", "event-channel" };
+	uint32_t *values[2] = { ref, port };
+
+	for (int i = 0; i < 2; i++) {
+		unsigned int len;
+		char *text;
+		int err;
+
+		if (snprintf(key, sizeof(key), "%s/%s", dir, names[i]) >=
+		    (int)sizeof(key))
+			return -ENAMETOOLONG;
+		text = xs_read(xs, XBT_NULL, key, &len);
+		if (text == NULL)
+			return errno == EACCES || errno == EPERM ? -EACCES : -ENOENT;
+		err = channel_parse_u32(text, values[i]);
+		free(text);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Wait for the server's keys with a watch on the leaf `event-channel` (the
+ * directory may not be readable for us); re-read both keys on each event.
+ */
+static int
+channel_wait_keys(struct xs_handle *xs, const char *dir, int timeout_ms,
+		  uint32_t *ref, uint32_t *port)
+{
+	char leaf[PATH_MAX];
+	int64_t deadline = channel_now_ms() + timeout_ms;
+	int err = channel_read_keys(xs, dir, ref, port);
+
+	if (err != -ENOENT && err != -EACCES)
+		return err;
+	if (timeout_ms == 0)
+		return err == -EACCES ? err : -ENOENT;
+	if (snprintf(leaf, sizeof(leaf), "%s/event-channel", dir) >=
+	    (int)sizeof(leaf))
+		return -ENAMETOOLONG;
+	if (!xs_watch(xs, leaf, "gntring"))
+		return -errno;
+	for (;;) {
+		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+		int64_t left = timeout_ms < 0 ? CHANNEL_PROBE_MS :
+			       deadline - channel_now_ms();
+		char **event;
+
+		err = channel_read_keys(xs, dir, ref, port);
+		if (err != -ENOENT && err != -EACCES)
+			break;
+		if (left <= 0) {
+			err = err == -EACCES ? -EACCES : -ETIMEDOUT;
+			break;
+		}
+		if (pfd.fd < 0) {
+			err = -EIO;
+			break;
+		}
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
+		    errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		while ((event = xs_check_watch(xs)) != NULL)
+			free(event);
+	}
+	xs_unwatch(xs, leaf, "gntring");
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Constructors                                                         */
+
+GNTRING_API struct gntring *
+gntring_listen(uint16_t peer_domid, const char *path, size_t read_min,
+	       size_t write_min, unsigned int flags)
+{
+	unsigned int left_order, right_order;
+	uint32_t refs[2 * (1u << (VCHAN_ORDER_MAX - VCHAN_PAGE_SHIFT))];
+	uint32_t ctrl_ref = 0;
+	struct ring_layout layout;
+	struct gntring *g;
+	int err;
+
+	if (path == NULL || *path == '\0' || (flags & ~GNTRING_NONBLOCK) != 0 ||
+	    ring_pick_orders(read_min, write_min, &left_order, &right_order) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	g = channel_alloc(peer_domid, RING_ROLE_SERVER, flags);
+	if (g == NULL)
+		return NULL;
+	g->xs_path = strdup(path);
+	if (g->xs_path == NULL)
+		return channel_fail(g, ENOMEM);
+
+	err = channel_open_evtchn(g);
+	if (err < 0)
+		return channel_fail(g, -err);
+	xenevtchn_port_or_error_t port =
+		xenevtchn_bind_unbound_port(g->evtchn, peer_domid);
+	if (port < 0)
+		return channel_fail(g, errno);
+	g->port = (evtchn_port_t)port;
+	g->port_bound = true;
+	if (xenevtchn_unmask(g->evtchn, g->port) < 0)
+		return channel_fail(g, errno);
+
+	g->gntshr = xengntshr_open(NULL, 0);
+	if (g->gntshr == NULL)
+		return channel_fail(g, errno);
+	g->ctrl_page = xengntshr_share_page_notify(g->gntshr, peer_domid,
+						   &ctrl_ref, 1,
+						   VCHAN_SRV_LIVE_OFFSET, g->port);
+	if (g->ctrl_page == NULL)
+		return channel_fail(g, errno);
+	memset(g->ctrl_page, 0, VCHAN_PAGE_SIZE);
+
+	/* Every ring page is granted writable, as libxenvchan does. */
+	g->left_count = vchan_order_pages(left_order);
+	g->right_count = vchan_order_pages(right_order);
+	if (g->left_count > 0) {
+		g->left_pages = xengntshr_share_pages(g->gntshr, peer_domid,
+						      (int)g->left_count, refs, 1);
+		if (g->left_pages == NULL)
+			return channel_fail(g, errno);
+	}
+	if (g->right_count > 0) {
+		g->right_pages = xengntshr_share_pages(g->gntshr, peer_domid,
+						       (int)g->right_count,
+						       refs + g->left_count, 1);
+		if (g->right_pages == NULL)
+			return channel_fail(g, errno);
+	}
+
+	struct vchan_ctrl *ctrl = g->ctrl_page;
+	ring_server_prepare(ctrl, left_order, right_order);
+	memcpy(ctrl->grants, refs,
+	       sizeof(refs[0]) * (g->left_count + g->right_count));
+
+	layout.role = RING_ROLE_SERVER;
+	layout.ctrl = ctrl;
+	layout.read_order = left_order;
+	layout.read_data = g->left_pages != NULL ? g->left_pages :
+			   channel_in_page_ring(ctrl, left_order);
+	layout.write_order = right_order;
+	layout.write_data = g->right_pages != NULL ? g->right_pages :
+			    channel_in_page_ring(ctrl, right_order);
+	err = ring_init(&g->ring, &layout, channel_notify, g);
+	if (err < 0)
+		return channel_fail(g, -err);
+	g->ring_ready = true;
+
+	g->xs = xs_open(0);
+	if (g->xs == NULL)
+		return channel_fail(g, errno != 0 ? errno : EIO);
+	err = channel_publish(g, ctrl_ref);
+	if (err < 0)
+		return channel_fail(g, -err);
+	return g;
+}
+
+/* Check the live bytes a server left for a new client. */
+static int
+channel_check_live(const struct vchan_ctrl *ctrl)
+{
+	uint8_t srv = atomic_load((_Atomic uint8_t *)(uintptr_t)&ctrl->srv_live);
+	uint8_t cli = atomic_load((_Atomic uint8_t *)(uintptr_t)&ctrl->cli_live);
+
+	if (srv == VCHAN_LIVE_CLOSED)
+		return -ECONNREFUSED;
+	if (srv != VCHAN_LIVE_CONNECTED)
+		return -EPROTO;
+	if (cli == VCHAN_LIVE_CONNECTED)
+		return -EBUSY;
+	if (cli != VCHAN_LIVE_WAITING && cli != VCHAN_LIVE_CLOSED)
+		return -EPROTO;
+	return 0;
+}
+
+GNTRING_API struct gntring *
+gntring_connect(uint16_t peer_domid, const char *path, int timeout_ms,
+		unsigned int flags)
+{
+	uint32_t refs[2 * (1u << (VCHAN_ORDER_MAX - VCHAN_PAGE_SHIFT))];
+	uint32_t ctrl_ref, remote_port;
+	unsigned int left_order, right_order;
+	struct ring_layout layout;
+	struct vchan_ctrl *ctrl;
+	struct gntring *g;
+	int err;
+
+	if (path == NULL || *path == '\0' || timeout_ms < -1 ||
+	    (flags & ~GNTRING_NONBLOCK) != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	g = channel_alloc(peer_domid, RING_ROLE_CLIENT, flags);
+	if (g == NULL)
+		return NULL;
+
+	struct xs_handle *xs = xs_open(0);
+	if (xs == NULL)
+		return channel_fail(g, errno != 0 ? errno : EIO);
+	err = channel_wait_keys(xs, path, timeout_ms, &ctrl_ref, &remote_port);
+	xs_close(xs);
+	if (err < 0)
+		return channel_fail(g, -err);
+
+	err = channel_open_evtchn(g);
+	if (err < 0)
+		return channel_fail(g, -err);
+	xenevtchn_port_or_error_t port =
+		xenevtchn_bind_interdomain(g->evtchn, peer_domid, remote_port);
+	if (port < 0)
+		return channel_fail(g, errno);
+	g->port = (evtchn_port_t)port;
+	g->port_bound = true;
+	if (xenevtchn_unmask(g->evtchn, g->port) < 0)
+		return channel_fail(g, errno);
+
+	g->gnttab = xengnttab_open(NULL, 0);
+	if (g->gnttab == NULL)
+		return channel_fail(g, errno);
+	g->ctrl_page = xengnttab_map_grant_ref_notify(g->gnttab, peer_domid,
+						      ctrl_ref,
+						      PROT_READ | PROT_WRITE,
+						      VCHAN_CLI_LIVE_OFFSET,
+						      g->port);
+	if (g->ctrl_page == NULL)
+		return channel_fail(g, errno);
+	ctrl = g->ctrl_page;
+
+	/* Geometry: read once into private variables, then validated. */
+	left_order = atomic_load_explicit(
+		(_Atomic uint16_t *)&ctrl->left_order, memory_order_relaxed);
+	right_order = atomic_load_explicit(
+		(_Atomic uint16_t *)&ctrl->right_order, memory_order_relaxed);
+	err = ring_check_orders(left_order, right_order);
+	if (err < 0)
+		return channel_fail(g, -err);
+	g->left_count = vchan_order_pages(left_order);
+	g->right_count = vchan_order_pages(right_order);
+	memcpy(refs, ctrl->grants,
+	       sizeof(refs[0]) * (g->left_count + g->right_count));
+
+	/* We write the left ring and only read the right one. */
+	if (g->left_count > 0) {
+		g->left_pages = xengnttab_map_domain_grant_refs(
+			g->gnttab, g->left_count, peer_domid, refs,
+			PROT_READ | PROT_WRITE);
+		if (g->left_pages == NULL)
+			return channel_fail(g, errno);
+	}
+	if (g->right_count > 0) {
+		g->right_pages = xengnttab_map_domain_grant_refs(
+			g->gnttab, g->right_count, peer_domid,
+			refs + g->left_count, PROT_READ);
+		if (g->right_pages == NULL)
+			return channel_fail(g, errno);
+	}
+
+	err = channel_check_live(ctrl);
+	if (err < 0)
+		return channel_fail(g, -err);
+	layout.role = RING_ROLE_CLIENT;
+	layout.ctrl = ctrl;
+	layout.read_order = right_order;
+	layout.read_data = g->right_pages != NULL ? g->right_pages :
+			   channel_in_page_ring(ctrl, right_order);
+	layout.write_order = left_order;
+	layout.write_data = g->left_pages != NULL ? g->left_pages :
+			    channel_in_page_ring(ctrl, left_order);
+	err = ring_init(&g->ring, &layout, channel_notify, g);
+	if (err < 0)
+		return channel_fail(g, -err);
+	g->ring_ready = true;
+	err = ring_client_announce(&g->ring);
+	if (err < 0)
+		return channel_fail(g, -err);
+	return g;
+}
+
+GNTRING_API void
+gntring_close(struct gntring *ring)
+{
+	if (ring != NULL)
+		channel_destroy(ring);
+}
+
+/* ------------------------------------------------------------------ */
+/* State and events                                                     */
+
+GNTRING_API enum gntring_state
+gntring_state(struct gntring *ring)
+{
+	return ring_state(&ring->ring);
+}
+
+GNTRING_API int
+gntring_set_blocking(struct gntring *ring, bool blocking)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	atomic_store(&ring->blocking, blocking);
+	return 0;
+}
+
+GNTRING_API size_t
+gntring_read_size(const struct gntring *ring)
+{
+	return ring == NULL ? 0 : ring->ring.rd_size;
+}
+
+GNTRING_API size_t
+gntring_write_size(const struct gntring *ring)
+{
+	return ring == NULL ? 0 : ring->ring.wr_size;
+}
+
+GNTRING_API int
+gntring_fd(const struct gntring *ring)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	return xenevtchn_fd(ring->evtchn);
+}
+
+GNTRING_API int
+gntring_process(struct gntring *ring)
+{
+	int err;
+
+	if (ring == NULL)
+		return -EINVAL;
+	err = channel_consume_events(ring);
+	if (err < 0)
+		return err;
+	if (err > 0) {
+		/* Wake threads sleeping behind another thread's poll. */
+		pthread_mutex_lock(&ring->wait_lock);
+		pthread_cond_broadcast(&ring->wait_cond);
+		pthread_mutex_unlock(&ring->wait_lock);
+	}
+	return ring_process(&ring->ring);
+}
+
+/* Is there something to do right now, after arming the wake-ups? */
+static bool
+channel_has_work(struct gntring *g)
+{
+	int state = ring_process(&g->ring);
+
+	if (state == GNTRING_BROKEN || state == GNTRING_CLOSED)
+		return true;
+	if (ring_readable_hint(&g->ring) > 0)
+		return true;
+	return atomic_load(&g->ring.wr_want_space) &&
+	       ring_writable_hint(&g->ring) > 0;
+}
+
+GNTRING_API int
+gntring_wait(struct gntring *ring, int timeout_ms)
+{
+	unsigned int seq;
+	int ret;
+
+	if (ring == NULL || timeout_ms < -1)
+		return -EINVAL;
+	seq = atomic_load(&ring->wake_seq);
+	if (channel_has_work(ring))
+		return 1;
+	ret = channel_sleep(ring, seq, timeout_ms);
+	if (ret < 0)
+		return ret;
+	return ret > 0 || channel_has_work(ring);
+}
+
+GNTRING_API size_t
+gntring_data_ready(struct gntring *ring)
+{
+	return ring == NULL ? 0 : ring_data_ready(&ring->ring);
+}
+
+GNTRING_API size_t
+gntring_buffer_space(struct gntring *ring)
+{
+	return ring == NULL ? 0 : ring_buffer_space(&ring->ring);
+}
+
+/* ------------------------------------------------------------------ */
+/* Data                                                                 */
+
+GNTRING_API ssize_t
+gntring_readv(struct gntring *ring, const struct iovec *iov, int iovcnt)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_readv(&ring->ring, iov, iovcnt);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API ssize_t
+gntring_read(struct gntring *ring, void *buf, size_t n)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+
+	if (buf == NULL && n > 0)
+		return -EINVAL;
+	return gntring_readv(ring, &iov, 1);
+}
+
+/* Advance an iovec array past n bytes; returns the new count. */
+static int
+channel_iov_advance(struct iovec *iov, int iovcnt, size_t n, int *first)
+{
+	while (*first < iovcnt && n >= iov[*first].iov_len) {
+		n -= iov[*first].iov_len;
+		(*first)++;
+	}
+	if (*first < iovcnt && n > 0) {
+		iov[*first].iov_base = (uint8_t *)iov[*first].iov_base + n;
+		iov[*first].iov_len -= n;
+	}
+	return iovcnt - *first;
+}
+
+#define CHANNEL_IOV_MAX 1024
+
+GNTRING_API ssize_t
+gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
+{
+	struct iovec local[CHANNEL_IOV_MAX];
+	size_t done = 0;
+	int first = 0;
+
+	if (ring == NULL || iovcnt < 0 || iovcnt > CHANNEL_IOV_MAX ||
+	    (iovcnt > 0 && iov == NULL))
+		return -EINVAL;
+	if (iovcnt > 0)
+		memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		int left = iovcnt - first;
+		ssize_t ret = ring_writev(&ring->ring, local + first, left);
+		int err;
+
+		if (ret > 0) {
+			done += (size_t)ret;
+			if (!atomic_load(&ring->blocking) ||
+			    channel_iov_advance(local, iovcnt, (size_t)ret,
+						&first) == 0)
+				return (ssize_t)done;
+			continue;
+		}
+		if (ret == 0)
+			return (ssize_t)done;
+		/* Bytes already written are reported; the error comes next time. */
+		if (!channel_should_wait(ring, ret))
+			return done > 0 ? (ssize_t)done : ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return done > 0 ? (ssize_t)done : err;
+	}
+}
+
+GNTRING_API ssize_t
+gntring_write(struct gntring *ring, const void *buf, size_t n)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = n };
+
+	if (buf == NULL && n > 0)
+		return -EINVAL;
+	return gntring_writev(ring, &iov, 1);
+}
+
+GNTRING_API ssize_t
+gntring_recv(struct gntring *ring, void *buf, size_t n)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_recv(&ring->ring, buf, n);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API ssize_t
+gntring_send(struct gntring *ring, const void *buf, size_t n)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = n };
+
+	if (ring == NULL || (buf == NULL && n > 0))
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_sendv(&ring->ring, &iov, 1);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API ssize_t
+gntring_write_reserve(struct gntring *ring, size_t min, struct gntring_span *span)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_write_reserve(&ring->ring, min, span);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API int
+gntring_write_commit(struct gntring *ring, size_t n)
+{
+	return ring == NULL ? -EINVAL : ring_write_commit(&ring->ring, n);
+}
+
+GNTRING_API ssize_t
+gntring_read_peek(struct gntring *ring, size_t min, struct gntring_span *span)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_read_peek(&ring->ring, min, span);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API int
+gntring_read_consume(struct gntring *ring, size_t n)
+{
+	return ring == NULL ? -EINVAL : ring_read_consume(&ring->ring, n);
+}
+
+GNTRING_API ssize_t
+gntring_msg_send(struct gntring *ring, const void *buf, size_t n)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_msg_send(&ring->ring, buf, n);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API ssize_t
+gntring_msg_recv(struct gntring *ring, void *buf, size_t cap)
+{
+	if (ring == NULL)
+		return -EINVAL;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_msg_recv(&ring->ring, buf, cap);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
+GNTRING_API int
+gntring_shutdown_write(struct gntring *ring)
+{
+	return ring == NULL ? -EINVAL : ring_shutdown_write(&ring->ring);
+}
+
+GNTRING_API bool
+gntring_peer_is_gntring(const struct gntring *ring)
+{
+	return ring != NULL && ring_peer_is_gntring(&ring->ring);
+}
+
+GNTRING_API const char *
+gntring_version(void)
+{
+	return GNTRING_VERSION_STRING;
+}
