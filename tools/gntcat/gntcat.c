@@ -133,6 +133,7 @@ static void buffer_consumed(struct buffer *, size_t);
 static int channel_error(const char *, int);
 static int fill_from_local(struct session *);
 static int drain_to_channel(struct session *);
+static bool peer_has_read_all(struct session *);
 static int fill_from_channel(struct session *);
 static int drain_to_local(struct session *);
 static int finish_directions(struct session *);
@@ -524,11 +525,29 @@ drain_to_channel(struct session *s)
 		return -channel_error("write", (int)n);
 	}
 	if (s->in_done && !s->chan_shut && buffer_len(&s->to_chan) == 0) {
+		if (!peer_has_read_all(s))
+			return 0;
 		gntring_shutdown_write(s->ring);
 		s->chan_shut = true;
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * May we shut down writing yet?  A libgntring peer reads our end of stream
+ * after the data, so at once.  A libxenvchan peer sees a plain close, and
+ * only once it has read everything (the library sees to that); waiting
+ * here until our ring is empty means that, from the moment we shut down,
+ * the peer knows we have closed and can send nothing more.
+ */
+static bool
+peer_has_read_all(struct session *s)
+{
+	if (s->peer_gntring || gntring_state(s->ring) != GNTRING_CONNECTED)
+		return true;
+	/* Also asks for an event when the peer reads. */
+	return gntring_buffer_space(s->ring) == gntring_write_size(s->ring);
 }
 
 /* channel -> to_local */
@@ -618,15 +637,14 @@ finish_directions(struct session *s)
 	}
 
 	/*
-	 * A libxenvchan peer has no half-close: it took our shutdown for a
-	 * close once it had read our ring empty, and from then on it cannot
-	 * write.  Some (vchan-socket-proxy) never close their end after that,
-	 * so once our ring is empty and theirs stays empty for a short grace
+	 * A libxenvchan peer has no half-close: our shutdown, made once it
+	 * had read our ring empty, is a close to it, and from then on it
+	 * cannot write.  Some (vchan-socket-proxy) never close their end
+	 * after that, so once their ring stays empty for a short grace
 	 * period, their stream is over.
 	 */
 	if (s->chan_shut && !s->peer_gntring && !s->chan_eof &&
 	    buffer_len(&s->to_local) == 0 &&
-	    gntring_buffer_space(s->ring) == gntring_write_size(s->ring) &&
 	    gntring_data_ready(s->ring) == 0) {
 		now = now_ms();
 		if (s->quiet_since_ms < 0)
@@ -766,7 +784,8 @@ bridge(struct gntring *ring, int in_fd, int out_fd, bool is_socket)
 		pfd[POLL_CHANNEL].events = POLLIN;
 		pfd[POLL_CHANNEL].revents = 0;
 		if ((s.chan_eof || buffer_room(&s.to_local) == 0) &&
-		    (buffer_len(&s.to_chan) == 0 || s.peer_refused))
+		    (buffer_len(&s.to_chan) == 0 || s.peer_refused) &&
+		    (s.chan_shut || !s.in_done))
 			pfd[POLL_CHANNEL].fd = -1;
 
 		timeout = poll_timeout(&s);
