@@ -768,7 +768,8 @@ ring_msg_send(struct ring *r, const void *buf, size_t n)
 	uint8_t hdr[RING_MSG_HDR];
 	struct iovec iov[2];
 
-	if (buf == NULL && n > 0)
+	/* msg_recv returns 0 for end of stream: there are no empty messages. */
+	if (buf == NULL || n == 0)
 		return -EINVAL;
 	if (n > r->wr_size - RING_MSG_HDR)
 		return -EMSGSIZE;
@@ -813,7 +814,7 @@ ring_msg_recv(struct ring *r, void *buf, size_t cap)
 	ring_copy_out(hdr, r->rd_data, r->rd_size, r->rd_cons, RING_MSG_HDR);
 	len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
 	      (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
-	if (len > r->rd_size - RING_MSG_HDR) {
+	if (len == 0 || len > r->rd_size - RING_MSG_HDR) {
 		ring_set_broken(r);
 		return -EPROTO;
 	}
