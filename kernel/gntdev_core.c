@@ -218,6 +218,17 @@ gntdev_unaccount_locked(struct gntdev_core *core, uint32_t count)
 	core->st.pages_accounted -= count;
 }
 
+/* Undo gntdev_account() whole.  Caller holds the file sx. */
+static void
+gntdev_unaccount(struct gntdev_file *file, uint32_t count)
+{
+
+	file->st.pages_accounted -= count;
+	gntdev_lock(file->core);
+	gntdev_unaccount_locked(file->core, count);
+	gntdev_unlock(file->core);
+}
+
 /*
  * ------------------------------------------------------------------
  * mmap offset allocator
@@ -743,10 +754,7 @@ rollback:
 	return (error);
 
 unaccount:
-	file->st.pages_accounted -= arg->count;
-	gntdev_lock(core);
-	gntdev_unaccount_locked(core, arg->count);
-	gntdev_unlock(core);
+	gntdev_unaccount(file, arg->count);
 	gntdev_os_free(ids);
 	return (error);
 }
@@ -869,10 +877,7 @@ gntdev_ioctl_map_grant_ref(struct gntdev_file *file,
 		goto fail;
 	error = gntdev_off_alloc(file, arg->count, &page);
 	if (error != 0) {
-		file->st.pages_accounted -= arg->count;
-		gntdev_lock(core);
-		gntdev_unaccount_locked(core, arg->count);
-		gntdev_unlock(core);
+		gntdev_unaccount(file, arg->count);
 		goto fail;
 	}
 	gmap->mapping.core = core;

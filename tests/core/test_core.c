@@ -862,7 +862,7 @@ test_notify_errors(void **state)
 {
 	struct fx *fx = *state;
 	struct gntdev_mapping *m;
-	uint64_t idx, a;
+	uint64_t idx, a, low;
 
 	fake_evtchn_bind(5);
 	fill_refs(fx->refs, 2, 1, 1);
@@ -884,9 +884,16 @@ test_notify_errors(void **state)
 	assert_int_equal(do_notify(fx->file, idx + 5,
 	    UNMAP_NOTIFY_SEND_EVENT, 5), 0);
 	gntdev_mapping_release(m);
-	/* A deallocated gref can no longer get a notification. */
+	/*
+	 * A deallocated gref can no longer get a notification; its page,
+	 * just past a map below it, belongs to no map either.
+	 */
+	assert_int_equal(do_map(fx->file, 1, fx->refs, &low), 0);
+	assert_int_equal(low, a - PG);
 	assert_int_equal(do_dealloc(fx->file, a, 1), 0);
 	assert_int_equal(do_notify(fx->file, a, 1, 5), EINVAL);
+	assert_int_equal(do_notify(fx->file, a + 4095, 1, 5), EINVAL);
+	assert_int_equal(do_unmap(fx->file, low, 1), 0);
 	assert_int_equal(do_unmap(fx->file, idx, 2), 0);
 	assert_int_equal(fake_evtchn_sent(5), 1);
 }

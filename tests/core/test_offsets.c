@@ -233,6 +233,23 @@ test_exhaustion(void **state)
 	assert_int_equal(gntdev_off_alloc(f, ~0ULL, &p), ENOSPC);
 }
 
+/* A full offset space fails both ALLOC and MAP with ENOSPC, cleanly. */
+static void
+test_exhaustion_ioctl(void **state)
+{
+	struct fx *fx = *state;
+	struct gntdev_file *f = fx->file;
+
+	assert_int_equal(xalloc(f, SPACE), 0);
+	fill_refs(fx->refs, 2, 1, 1);
+	assert_int_equal(do_alloc(f, 1, 1, 2, fx->ids, NULL), ENOSPC);
+	assert_int_equal(do_map(f, 2, fx->refs, NULL), ENOSPC);
+	assert_int_equal(fake_count(FAKE_PAGE_ALLOC), 0);
+	fx_assert_clean_open(fx);
+	xfree(f, 0, SPACE);
+	expect(f, (struct range[]){ { 0, SPACE } }, 1);
+}
+
 static void
 test_missing_spare_is_defensive(void **state)
 {
@@ -474,6 +491,7 @@ main(void)
 		T(test_merge_cases),
 		T(test_first_fit_order),
 		T(test_exhaustion),
+		T(test_exhaustion_ioctl),
 		T(test_missing_spare_is_defensive),
 		T(test_index_to_page),
 		T(test_random_against_model),
