@@ -148,6 +148,19 @@ gntdev_unlock(struct gntdev_core *core)
 	gntdev_os_mutex_unlock(core->mtx);
 }
 
+/*
+ * Zeroed array of `n` elements of `size` bytes; NULL when out of memory or
+ * when the size does not fit a size_t (32-bit kernels with large limits).
+ */
+static void *
+gntdev_malloc_array(uint64_t n, size_t size)
+{
+
+	if (n > (size_t)-1 / size)
+		return (NULL);
+	return (gntdev_os_malloc((size_t)n * size));
+}
+
 static void
 gntdev_get_lim(struct gntdev_core *core, struct gntdev_limits *lim)
 {
@@ -381,11 +394,11 @@ gntdev_gref_free(struct gntdev_core *core, struct gntdev_gref *gref)
 }
 
 /*
- * Revoke the grant of a page nobody of ours uses any more, then free it; if
- * the peer still maps it, park it instead so that the page is never reused
- * while a foreign domain can see it.  `live` says the page was counted in
- * shared_pages.  The page stays accounted against the global limit until
- * freed.
+ * Revoke the grant of a page nobody of ours uses any more (if it was ever
+ * granted), then free it; if the peer still maps it, park it instead so
+ * that the page is never reused while a foreign domain can see it.  `live`
+ * says the page was counted in shared_pages.  The page stays accounted
+ * against the global limit until freed.
  */
 static void
 gntdev_gref_revoke(struct gntdev_core *core, struct gntdev_gref *gref,
@@ -459,6 +472,10 @@ gntdev_gmap_release(struct gntdev_core *core, struct gntdev_gmap *gmap)
 		    !gmap->mapping.readonly)
 			gntdev_os_region_clear_byte(core->os, gmap->region,
 			    gmap->notify.page, gmap->notify.offset);
+		/*
+		 * Nobody is left to report a failure to, and keeping the
+		 * record would not make a second try more likely to work.
+		 */
 		(void)gntdev_os_unmap_grants(core->os, gmap->region, gmap->ops,
 		    gmap->count);
 		gntdev_os_region_free(core->os, gmap->region);
@@ -551,7 +568,7 @@ gntdev_gmap_map(struct gntdev_file *file, struct gntdev_gmap *gmap,
 		if (n == 0)
 			break;
 		if (retry == NULL) {
-			retry = gntdev_os_malloc(sizeof(*retry) * n);
+			retry = gntdev_malloc_array(n, sizeof(*retry));
 			if (retry == NULL) {
 				error = ENOMEM;
 				goto fail;
@@ -621,7 +638,7 @@ gntdev_gmap_unlink(struct gntdev_file *file, struct gntdev_gmap *gmap,
 	gntdev_unlock(core);
 }
 
-/* Take `gref` out of its file. */
+/* Take `gref` out of its file and drop the file's use of it. */
 static void
 gntdev_gref_unlink(struct gntdev_file *file, struct gntdev_gref *gref,
     struct gntdev_work *w)
@@ -633,7 +650,9 @@ gntdev_gref_unlink(struct gntdev_file *file, struct gntdev_gref *gref,
 	file->st.pages_accounted--;
 	if (gref->notify.action != 0)
 		file->st.notifies--;
+	gntdev_lock(file->core);
 	gntdev_gref_drop_locked(gref, w);
+	gntdev_unlock(file->core);
 }
 
 /*
@@ -671,7 +690,7 @@ gntdev_ioctl_alloc_gref(struct gntdev_file *file,
 	error = gntdev_off_prepare(file);
 	if (error != 0)
 		return (error);
-	ids = gntdev_os_malloc(sizeof(*ids) * arg->count);
+	ids = gntdev_malloc_array(arg->count, sizeof(*ids));
 	if (ids == NULL)
 		return (ENOMEM);
 	error = gntdev_account(file, &lim, arg->count);
@@ -736,14 +755,7 @@ rollback:
 	while ((gref = list) != NULL) {
 		list = gref->next;
 		gref->next = NULL;
-		if (gref->granted) {
-			gntdev_gref_revoke(core, gref, false);
-		} else {
-			gntdev_gref_free(core, gref);
-			gntdev_lock(core);
-			gntdev_unaccount_locked(core, 1);
-			gntdev_unlock(core);
-		}
+		gntdev_gref_revoke(core, gref, false);
 	}
 	gntdev_off_free(file, page, arg->count);
 	file->st.pages_accounted -= arg->count;
@@ -813,14 +825,12 @@ gntdev_ioctl_dealloc_gref(struct gntdev_file *file,
 	if (error != 0)
 		return (error);
 	n = &gref->node;
-	gntdev_lock(core);
 	for (i = 0; i < arg->count; i++) {
 		next = gntdev_tree_next(n);
 		gntdev_gref_unlink(file,
 		    GNTDEV_CONTAINER(n, struct gntdev_gref, node), &w);
 		n = next;
 	}
-	gntdev_unlock(core);
 	gntdev_off_free(file, page, arg->count);
 	gntdev_work_run(core, &w);
 	return (0);
@@ -851,7 +861,7 @@ gntdev_ioctl_map_grant_ref(struct gntdev_file *file,
 	gmap = gntdev_os_malloc(sizeof(*gmap));
 	if (gmap == NULL)
 		return (ENOMEM);
-	gmap->ops = gntdev_os_malloc(sizeof(*gmap->ops) * arg->count);
+	gmap->ops = gntdev_malloc_array(arg->count, sizeof(*gmap->ops));
 	if (gmap->ops == NULL) {
 		error = ENOMEM;
 		goto fail;
@@ -1314,7 +1324,7 @@ gntdev_mmap_shared(struct gntdev_file *file, struct gntdev_gref *first,
 	m = gntdev_os_malloc(sizeof(*m));
 	if (m == NULL)
 		return (ENOMEM);
-	m->grefs = gntdev_os_malloc(sizeof(*m->grefs) * count);
+	m->grefs = gntdev_malloc_array(count, sizeof(*m->grefs));
 	if (m->grefs == NULL) {
 		gntdev_os_free(m);
 		return (ENOMEM);

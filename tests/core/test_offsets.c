@@ -286,6 +286,23 @@ test_index_to_page(void **state)
 	assert_false(gntdev_index_to_page(TOP - 0xFFFFULL * PG, 0x10001, &p));
 }
 
+/* Array sizes that do not fit a size_t are refused, not wrapped. */
+static void
+test_malloc_array_overflow(void **state)
+{
+	uint64_t c0;
+	void *p;
+
+	(void)state;
+	c0 = fake_calls(FAKE_MALLOC);
+	assert_null(gntdev_malloc_array(~0ULL, 8));
+	assert_null(gntdev_malloc_array((uint64_t)((size_t)-1 / 4) + 1, 4));
+	assert_int_equal(fake_calls(FAKE_MALLOC), c0);
+	p = gntdev_malloc_array(3, 4);
+	assert_non_null(p);
+	gntdev_os_free(p);
+}
+
 /* A deterministic generator, so a failure can be replayed. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -494,6 +511,7 @@ main(void)
 		T(test_exhaustion_ioctl),
 		T(test_missing_spare_is_defensive),
 		T(test_index_to_page),
+		T(test_malloc_array_overflow),
 		T(test_random_against_model),
 		T(test_tree_random),
 #undef T
