@@ -7,7 +7,7 @@
  * Three parties implement it:
  *   - kernel/freebsd/gntdev_freebsd.c, with the FreeBSD 14 KPI;
  *   - the simulator (sim/), in user space, against simulated grant tables;
- *   - the unit tests (tests/unit/), with fakes that record every call and can
+ *   - the unit tests (tests/core/), with fakes that record every call and can
  *     fail any step on demand.
  *
  * Conventions:
