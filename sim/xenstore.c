@@ -960,6 +960,9 @@ static int txn_apply_path(struct xs_store *st, struct xs_txn *t, const char *pat
 		}
 		parent->gen = ++st->gen;
 		count_add(live, old_owner, 1);
+		/* Counted under its final owner already; no change of owner below. */
+		if (perms_copy(&gn->perms, &tn->perms) != 0)
+			return ENOMEM;
 	} else {
 		/* Children the transaction removed (new ones are dirty paths of their own). */
 		for (i = 0; i < gn->nkids;) {

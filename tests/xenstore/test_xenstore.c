@@ -1475,6 +1475,148 @@ static void test_conn_destroy_cleans(void **state)
 	write_ok(&f->d0, 0, "/local/domain/7/domid", "7");
 }
 
+/* Removal is reported to a watcher that could read the removed node. */
+static void test_watch_rm_perms(void **state)
+{
+	struct fixture *f = *state;
+
+	write_ok(&f->d5, 0, "data/vchan/7/1/event-channel", "3");
+	write_ok(&f->d5, 0, "data/vchan/7/1/other", "3");
+	set_perms(&f->d5, 0, "data/vchan/7/1/event-channel", "n5", "r7", NULL);
+	expect_ok(&f->d5, XS_SET_PERMS);
+	watch(&f->d7, "/local/domain/5/data/vchan/7/1/event-channel", "leaf");
+	watch(&f->d7, "/local/domain/5/data/vchan/7/1/other", "hidden");
+	simple(&f->d5, XS_RM, 0, "data/vchan");
+	expect_ok(&f->d5, XS_RM);
+	expect_event(&f->d7, "/local/domain/5/data/vchan/7/1/event-channel",
+	             "leaf");
+	expect_nothing(&f->d7);
+}
+
+static void test_owner_change_moves_quota(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_stats s5, s7;
+
+	write_ok(&f->d5, 0, "gift", "x");
+	xs_store_domain_stats(f->st, 5, &s5);
+	xs_store_domain_stats(f->st, 7, &s7);
+	assert_int_equal(s5.nodes, 3);
+	assert_int_equal(s7.nodes, 2);
+	set_perms(&f->d0, 0, "/local/domain/5/gift", "n7", NULL);
+	expect_ok(&f->d0, XS_SET_PERMS);
+	xs_store_domain_stats(f->st, 5, &s5);
+	xs_store_domain_stats(f->st, 7, &s7);
+	assert_int_equal(s5.nodes, 2);
+	assert_int_equal(s7.nodes, 3);
+	/* The same through a transaction. */
+	{
+		uint32_t tx = tx_start(&f->d0);
+
+		set_perms(&f->d0, tx, "/local/domain/5/gift", "n5", NULL);
+		expect_ok(&f->d0, XS_SET_PERMS);
+		write_ok(&f->d0, tx, "/local/domain/5/more", "y");
+		tx_end(&f->d0, tx, 1);
+		expect_ok(&f->d0, XS_TRANSACTION_END);
+	}
+	xs_store_domain_stats(f->st, 5, &s5);
+	xs_store_domain_stats(f->st, 7, &s7);
+	assert_int_equal(s5.nodes, 4);
+	assert_int_equal(s7.nodes, 2);
+}
+
+static void test_tx_quota_at_commit(void **state)
+{
+	struct fixture *f = *state;
+	char path[32];
+	uint32_t tx;
+	unsigned i;
+
+	/* Two disjoint sets of changes, each within quota, together over it. */
+	simple(&f->d5, XS_MKDIR, 0, "ta");
+	expect_ok(&f->d5, XS_MKDIR);
+	simple(&f->d5, XS_MKDIR, 0, "tb");
+	expect_ok(&f->d5, XS_MKDIR);
+	tx = tx_start(&f->d5);
+	for (i = 0; i < 990; i++) {
+		snprintf(path, sizeof(path), "ta/%u", i);
+		write_ok(&f->d5, tx, path, "");
+	}
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "tb/%u", i);
+		write_ok(&f->d5, 0, path, "");
+	}
+	tx_end(&f->d5, tx, 1);
+	expect_err(&f->d5, "ENOSPC");
+	read_expect_err(&f->d5, 0, "ta/0", "ENOENT");
+}
+
+/* The same byte stream split anywhere gives the same output bytes. */
+static void test_framing_random_splits(void **state)
+{
+	struct capture whole = { NULL, 0, 0 }, split = { NULL, 0, 0 };
+	struct xs_store *sa = xs_store_create(), *sb = xs_store_create();
+	struct xs_conn *ca, *cb;
+	unsigned char stream[8192];
+	size_t len = 0, off;
+	uint64_t seed = 12345;
+	static const struct {
+		uint32_t type, tx;
+		const char *p;
+		size_t len;
+	} msgs[] = {
+		{ XS_WATCH, 0, LIT("/s\0tok\0") },
+		{ XS_WRITE, 0, LIT("/s/a\0value") },
+		{ XS_TRANSACTION_START, 0, LIT("\0") },
+		{ XS_WRITE, 1, LIT("/s/b\0in-tx") },
+		{ XS_READ, 1, LIT("/s/b\0") },
+		{ XS_READ, 0, LIT("/s/b\0") },
+		{ XS_TRANSACTION_END, 1, LIT("T\0") },
+		{ XS_DIRECTORY, 0, LIT("/s\0") },
+		{ XS_GET_PERMS, 0, LIT("/s/a\0") },
+		{ XS_RM, 0, LIT("/s\0") },
+		{ 4242, 0, LIT("junk") },
+		{ XS_READ, 0, "", 0 },
+	};
+	unsigned i, round;
+
+	(void)state;
+	assert_non_null(sa);
+	assert_non_null(sb);
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct xsd_sockmsg h = { msgs[i].type, i + 1, msgs[i].tx,
+		                         (uint32_t)msgs[i].len };
+
+		memcpy(stream + len, &h, HDR);
+		memcpy(stream + len + HDR, msgs[i].p, msgs[i].len);
+		len += HDR + msgs[i].len;
+	}
+	for (round = 0; round < 20; round++) {
+		ca = xs_conn_create(sa, 0, capture_send, &whole);
+		cb = xs_conn_create(sb, 0, capture_send, &split);
+		assert_int_equal(xs_conn_input(ca, stream, len), 0);
+		for (off = 0; off < len;) {
+			size_t chunk;
+
+			seed = seed * 6364136223846793005ULL + 1;
+			chunk = 1 + (size_t)((seed >> 33) % 40);
+			if (chunk > len - off)
+				chunk = len - off;
+			assert_int_equal(xs_conn_input(cb, stream + off, chunk), 0);
+			off += chunk;
+		}
+		assert_int_equal(whole.len, split.len);
+		assert_memory_equal(whole.buf, split.buf, whole.len);
+		whole.len = split.len = 0;
+		xs_conn_destroy(ca);
+		xs_conn_destroy(cb);
+	}
+	xs_store_destroy(sa);
+	xs_store_destroy(sb);
+	free(whole.buf);
+	free(split.buf);
+}
+
 /* A store may be destroyed with connections, watches and transactions left. */
 static void test_store_destroy_with_conns(void **state)
 {
@@ -1531,6 +1673,10 @@ int main(void)
 		T(test_oversized_len),
 		T(test_random_garbage),
 		T(test_conn_destroy_cleans),
+		T(test_watch_rm_perms),
+		T(test_owner_change_moves_quota),
+		T(test_tx_quota_at_commit),
+		cmocka_unit_test(test_framing_random_splits),
 		cmocka_unit_test(test_store_destroy_with_conns),
 #undef T
 	};
