@@ -284,7 +284,7 @@ main(int argc, char **argv)
 	unsigned int flags;
 
 	memset(&x, 0, sizeof(x));
-	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:S:c:t:zTemR");
+	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemR");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)x.o.timeout_s);
 	x.wbuf = malloc(x.o.max_chunk);

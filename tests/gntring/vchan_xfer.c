@@ -53,7 +53,8 @@ main(int argc, char **argv)
 	uint32_t wrng, rrng;
 	int failed = 0;
 
-	xfer_parse(argc, argv, &o, "b:B:l:w:s:S:c:t:R");
+	/* -z and -T only matter to the libgntring end: accepted, ignored. */
+	xfer_parse(argc, argv, &o, "b:B:l:w:s:c:t:RzT");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)o.timeout_s);
 	wbuf = malloc(o.max_chunk);

@@ -26,8 +26,8 @@ struct xfer_opts {
 	uint64_t recv_bytes;	/* -B (default: -b) */
 	size_t read_min;	/* -l (server) */
 	size_t write_min;	/* -w (server) */
-	uint32_t seed;		/* -s: our stream */
-	uint32_t peer_seed;	/* -S: the peer's stream */
+	uint32_t seed;		/* our stream: base (-s) + 1 server, + 2 client */
+	uint32_t peer_seed;	/* the peer's stream */
 	size_t max_chunk;	/* -c */
 	bool zero_copy;		/* -z */
 	bool threads;		/* -T */
@@ -120,7 +120,7 @@ xfer_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s server|client peer-domid xenstore-path [-b send] [-B recv]\n"
-		"       [-l read-min] [-w write-min] [-s seed] [-S peer-seed] [-c max-chunk]\n"
+		"       [-l read-min] [-w write-min] [-s seed-base] [-c max-chunk]\n"
 		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R]\n", prog);
 	exit(2);
 }
@@ -130,6 +130,7 @@ xfer_parse(int argc, char **argv, struct xfer_opts *o, const char *allowed)
 {
 	int c;
 	bool recv_set = false;
+	uint32_t base;
 
 	memset(o, 0, sizeof(*o));
 	if (argc < 4)
@@ -152,8 +153,11 @@ xfer_parse(int argc, char **argv, struct xfer_opts *o, const char *allowed)
 		case 'B': o->recv_bytes = xfer_size_arg(optarg); recv_set = true; break;
 		case 'l': o->read_min = (size_t)xfer_size_arg(optarg); break;
 		case 'w': o->write_min = (size_t)xfer_size_arg(optarg); break;
-		case 's': o->seed = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'S': o->peer_seed = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 's':
+			base = (uint32_t)strtoul(optarg, NULL, 0);
+			o->seed = base + (o->server ? 1 : 2);
+			o->peer_seed = base + (o->server ? 2 : 1);
+			break;
 		case 'c': o->max_chunk = (size_t)xfer_size_arg(optarg); break;
 		case 't': o->timeout_s = atoi(optarg); break;
 		case 'z': o->zero_copy = true; break;
