@@ -767,28 +767,29 @@ static void watch_send(struct xs_conn *c, const struct xs_watch *w,
 	conn_send(c, XS_WATCH_EVENT, 0, 0, buf, plen + tlen + 2);
 }
 
-static const struct xs_special *special_find(const struct xs_store *st,
-                                             const char *name)
+/* Index of a special watch name, or -1. */
+static int special_index(const struct xs_store *st, const char *name)
 {
-	unsigned i;
+	int i;
 
 	for (i = 0; i < XS_NSPECIAL; i++)
 		if (strcmp(st->special[i].name, name) == 0)
-			return &st->special[i];
-	return NULL;
+			return i;
+	return -1;
 }
 
 static bool event_visible(const struct xs_store *st, const struct xs_event *ev,
                           unsigned domid)
 {
-	const struct xs_special *sp;
 	unsigned i;
+	int sp;
 
 	if (domid == 0)
 		return true;
 	if (ev->path[0] == '@') {
-		sp = special_find(st, ev->path);
-		return sp != NULL && (perm_for(domid, &sp->perms) & XS_ACC_READ);
+		sp = special_index(st, ev->path);
+		return sp >= 0 &&
+		       (perm_for(domid, &st->special[sp].perms) & XS_ACC_READ);
 	}
 	for (i = 0; i < 3; i++)
 		if (ev->perms[i].n > 0 &&
@@ -1399,7 +1400,6 @@ static int op_get_perms(struct xs_req *r)
 {
 	const char *arg = one_arg(r);
 	const struct xs_perms *perms;
-	const struct xs_special *sp;
 	char path[XS_PATH_BUF], *buf;
 	struct xs_node *n;
 	size_t len;
@@ -1408,12 +1408,13 @@ static int op_get_perms(struct xs_req *r)
 	if (arg == NULL)
 		return EINVAL;
 	if (arg[0] == '@') {
-		sp = special_find(r->st, arg);
-		if (sp == NULL)
+		int sp = special_index(r->st, arg);
+
+		if (sp < 0)
 			return EINVAL;
-		if (!(perm_for(r->domid, &sp->perms) & XS_ACC_READ))
+		perms = &r->st->special[sp].perms;
+		if (!(perm_for(r->domid, perms) & XS_ACC_READ))
 			return EACCES;
-		perms = &sp->perms;
 	} else {
 		err = path_resolve(r->domid, arg, path, NULL);
 		if (err == 0)
@@ -1546,7 +1547,9 @@ static int op_set_perms(struct xs_req *r)
 	}
 
 	if (r->data[0] == '@') {
-		sp = (struct xs_special *)special_find(r->st, r->data);
+		int idx = special_index(r->st, r->data);
+
+		sp = idx >= 0 ? &r->st->special[idx] : NULL;
 		err = sp == NULL ? EINVAL : 0;
 		if (err == 0 && (perm_for(r->domid, &sp->perms) &
 		                 (XS_ACC_WRITE | XS_ACC_OWNER)) !=
@@ -1918,6 +1921,8 @@ int xs_conn_input(struct xs_conn *c, const void *buf, size_t len)
 
 	if (c->broken)
 		return -1;
+	if (len == 0)
+		return 0;
 	for (;;) {
 		if (c->in_used < XS_HDR_LEN) {
 			take = XS_HDR_LEN - c->in_used;
