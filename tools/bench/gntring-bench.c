@@ -1,0 +1,1647 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gntring-bench: libgntring against Debian's libxenvchan on the same wire,
+ * in the Xen simulator, with a pipe, a UNIX stream socket and memcpy as
+ * baselines, all in one run.
+ *
+ *   gntring-bench [--quick] [--json] [--reps N] [--seconds S]
+ *                 [--rings LIST] [--chunks LIST] [--check]
+ *
+ * The orchestrator (this process) starts a private `xensim session` unless
+ * XENSIM_DIR names a running one, then for each ring size starts two worker
+ * pairs (libgntring, libxenvchan): the server as domain 1 and the client as
+ * domain 0, each through `xensim run`.  Workers are this program again
+ * (--worker); each gets a control socket as fd 3 and executes one command
+ * at a time: send, receive, both ways, ping or pong.  The orchestrator
+ * interleaves the libraries repetition by repetition, so that a change of
+ * machine load hits them alike, and prints medians and ratios.
+ *
+ * Timing: the sender stamps the start, the receiver the end, both with
+ * CLOCK_MONOTONIC, which is one clock for all processes of the machine.
+ */
+#define _GNU_SOURCE	/* F_SETPIPE_SZ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxenvchan.h>
+
+#include "gntring.h"
+
+#define CTL_FD		3	/* a worker's control socket */
+#define PING_BYTES	64	/* ping-pong message size */
+#define CTL_TIMEOUT_MS	120000	/* a command that takes longer is a hang */
+#define KiB		1024u
+#define MiB		(1024u * 1024u)
+
+/* ------------------------------------------------------------------ */
+/* What is measured                                                    */
+
+enum api {
+	API_COPY,	/* libgntring gntring_read/gntring_write */
+	API_ZC,		/* libgntring reserve/commit, peek/consume */
+	API_VCHAN,	/* Debian's libxenvchan */
+	API_PIPE,	/* two pipes between two processes */
+	API_UNIX,	/* a UNIX stream socket pair between two processes */
+	API_COUNT
+};
+
+static const char *const api_names[API_COUNT] = {
+	"gntring", "gntring-zc", "xenvchan", "pipe", "unix",
+};
+
+enum kind { KIND_ONEWAY, KIND_BOTHWAYS, KIND_PINGPONG, KIND_COUNT };
+
+static const char *const kind_names[KIND_COUNT] = {
+	"oneway", "bothways", "pingpong",
+};
+
+/* Control protocol between the orchestrator and a worker. */
+enum op {
+	OP_SEND = 1,	/* write `bytes` in chunks of `chunk` */
+	OP_RECV,	/* read `bytes` with a buffer of `chunk` */
+	OP_BOTH,	/* write and read `bytes` each, non-blocking */
+	OP_PING,	/* `iters` round trips of PING_BYTES, timed */
+	OP_PONG,	/* echo `iters` messages */
+	OP_QUIT,
+};
+
+struct ctl_cmd {
+	uint32_t op;
+	uint32_t api;
+	uint64_t chunk;
+	uint64_t bytes;
+	uint64_t iters;
+};
+
+struct ctl_reply {
+	int32_t status;		/* 0, or a negative errno */
+	uint32_t pad;
+	uint64_t t_start_ns;	/* the first byte was handed to the channel */
+	uint64_t t_end_ns;	/* the last byte came out of it */
+	uint64_t lat_median_ns;
+	uint64_t lat_p99_ns;
+	char msg[112];
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+
+static const char *prog = "gntring-bench";
+
+static _Noreturn void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		die("out of memory");
+	return p;
+}
+
+/* "64", "1K", "16K", "1M", "default" (vchan's 1K/2K rings) to bytes; 0 = default. */
+static int
+parse_size(const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (strcmp(text, "default") == 0) {
+		*out = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || end == text)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		v *= KiB, end++;
+	else if (*end == 'M' || *end == 'm')
+		v *= MiB, end++;
+	if (*end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const char *
+size_label(uint64_t n, char *buf, size_t cap)
+{
+	if (n == 0)
+		snprintf(buf, cap, "1K/2K");
+	else if (n >= MiB && n % MiB == 0)
+		snprintf(buf, cap, "%" PRIu64 "M", n / MiB);
+	else if (n >= KiB && n % KiB == 0)
+		snprintf(buf, cap, "%" PRIu64 "K", n / KiB);
+	else
+		snprintf(buf, cap, "%" PRIu64, n);
+	return buf;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(const double *v, size_t n)
+{
+	double sorted[64];
+
+	if (n == 0)
+		return 0;
+	if (n > 64)
+		n = 64;
+	memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whole-message I/O on the control socket, bounded in time. */
+static int
+ctl_read(int fd, void *buf, size_t n, int timeout_ms)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int ready = poll(&pfd, 1, timeout_ms);
+		ssize_t got;
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return ready == 0 ? -ETIMEDOUT : -errno;
+		got = read(fd, p, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got == 0 ? -EPIPE : -errno;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static int
+ctl_write(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t put = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put < 0)
+			return -errno;
+		p += put;
+		n -= (size_t)put;
+	}
+	return 0;
+}
+
+/*
+ * Check pattern (--check): byte i of the stream is a function of i, so a
+ * receiver can verify any piece it gets without knowing how it was cut.
+ */
+static inline uint8_t
+pattern_byte(uint64_t pos)
+{
+	return (uint8_t)(pos ^ (pos >> 8) ^ (pos >> 16) ^ (pos >> 24));
+}
+
+static void
+pattern_fill(uint8_t *buf, size_t n, uint64_t pos)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pattern_byte(pos + i);
+}
+
+static bool
+pattern_ok(const uint8_t *buf, size_t n, uint64_t pos)
+{
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] != pattern_byte(pos + i))
+			return false;
+	return true;
+}
+
+/*
+ * The zero-copy reader's work: read every byte in place, as a parser
+ * would.  Returned, and accumulated by the caller, so it is not elided.
+ */
+static uint64_t
+touch_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t sum = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		sum += w;
+	}
+	for (; i < n; i++)
+		sum += p[i];
+	return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* One end of a channel, whatever carries it                           */
+
+struct chan {
+	enum api api;		/* the worker's library; COPY also serves ZC */
+	struct gntring *g;
+	struct libxenvchan *v;
+	int rfd, wfd;		/* pipe / unix */
+	uint64_t sink;		/* zero-copy reader's sum */
+	bool check;
+};
+
+/*
+ * Write up to n bytes.  Blocking mode: all n (the library waits for space).
+ * Non-blocking mode: what fits now, possibly 0.  Negative errno on failure.
+ */
+static ssize_t
+chan_write(struct chan *c, enum api api, const uint8_t *buf, size_t n)
+{
+	ssize_t r;
+
+	switch (api) {
+	case API_COPY:
+		r = gntring_write(c->g, buf, n);
+		return r == -EAGAIN ? 0 : r;
+	case API_ZC: {
+		struct gntring_span span;
+		size_t done = 0;
+
+		r = gntring_write_reserve(c->g, 1, &span);
+		if (r < 0)
+			return r == -EAGAIN ? 0 : r;
+		for (int s = 0; s < span.nseg && done < n; s++) {
+			size_t k = span.seg[s].iov_len;
+
+			if (k > n - done)
+				k = n - done;
+			memcpy(span.seg[s].iov_base, buf + done, k);
+			done += k;
+		}
+		r = gntring_write_commit(c->g, done);
+		return r < 0 ? r : (ssize_t)done;
+	}
+	case API_VCHAN:
+		r = libxenvchan_write(c->v, buf, n);
+		return r < 0 ? -EPIPE : r;
+	default:
+		r = write(c->wfd, buf, n);
+		if (r < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		return r;
+	}
+}
+
+/*
+ * Read up to n bytes into buf (zero copy: process them in place instead).
+ * Blocking mode: at least 1.  Non-blocking: possibly 0.  -EPIPE at end.
+ */
+static ssize_t
+chan_read(struct chan *c, enum api api, uint8_t *buf, size_t n, uint64_t pos)
+{
+	ssize_t r;
+
+	switch (api) {
+	case API_COPY:
+		r = gntring_read(c->g, buf, n);
+		if (r == -EAGAIN)
+			return 0;
+		break;
+	case API_ZC: {
+		struct gntring_span span;
+		size_t done = 0;
+
+		r = gntring_read_peek(c->g, 1, &span);
+		if (r <= 0)
+			return r == -EAGAIN ? 0 : (r == 0 ? -EPIPE : r);
+		for (int s = 0; s < span.nseg && done < n; s++) {
+			size_t k = span.seg[s].iov_len;
+
+			if (k > n - done)
+				k = n - done;
+			if (c->check && !pattern_ok(span.seg[s].iov_base, k,
+						    pos + done))
+				return -EILSEQ;
+			c->sink += touch_bytes(span.seg[s].iov_base, k);
+			done += k;
+		}
+		r = gntring_read_consume(c->g, done);
+		return r < 0 ? r : (ssize_t)done;
+	}
+	case API_VCHAN:
+		r = libxenvchan_read(c->v, buf, n);
+		if (r < 0)
+			return -EPIPE;
+		break;
+	default:
+		r = read(c->rfd, buf, n);
+		if (r < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		break;
+	}
+	if (r == 0 && (api == API_COPY || api == API_PIPE || api == API_UNIX)) {
+		/* 0 is end of stream for these, not "nothing now". */
+		return -EPIPE;
+	}
+	if (r > 0 && c->check && !pattern_ok(buf, (size_t)r, pos))
+		return -EILSEQ;
+	return r;
+}
+
+static void
+chan_set_blocking(struct chan *c, bool blocking)
+{
+	switch (c->api) {
+	case API_COPY:
+	case API_ZC:
+		gntring_set_blocking(c->g, blocking);
+		break;
+	case API_VCHAN:
+		/* A signed 1-bit field in Debian's 4.17 header: -1 is "true". */
+		c->v->blocking = blocking ? -1 : 0;
+		break;
+	default: {
+		int fds[2] = { c->rfd, c->wfd };
+
+		for (int i = 0; i < 2; i++) {
+			int fl = fcntl(fds[i], F_GETFL);
+
+			fcntl(fds[i], F_SETFL, blocking ? fl & ~O_NONBLOCK :
+			      fl | O_NONBLOCK);
+		}
+	}
+	}
+}
+
+/*
+ * Non-blocking mode: sleep until reading or writing (as wanted) may
+ * progress.  Each library arms its wake-ups its own way first.
+ */
+static int
+chan_wait(struct chan *c, bool want_read, bool want_write)
+{
+	switch (c->api) {
+	case API_COPY:
+	case API_ZC: {
+		int r = gntring_wait(c->g, -1);
+
+		return r < 0 ? r : 0;
+	}
+	case API_VCHAN:
+		/* data_ready/buffer_space arm the notify bits (spec §3.5). */
+		if (want_read && libxenvchan_data_ready(c->v) > 0)
+			return 0;
+		if (want_write && libxenvchan_buffer_space(c->v) > 0)
+			return 0;
+		if (libxenvchan_is_open(c->v) == 0)
+			return -EPIPE;
+		return libxenvchan_wait(c->v) < 0 ? -EIO : 0;
+	default: {
+		struct pollfd pfd[2] = {
+			{ .fd = c->rfd, .events = want_read ? POLLIN : 0 },
+			{ .fd = c->wfd, .events = want_write ? POLLOUT : 0 },
+		};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		return 0;
+	}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Worker: the measured loops                                           */
+
+struct worker {
+	struct chan chan;
+	uint8_t *wbuf, *rbuf;
+	size_t buf_cap;
+};
+
+static void
+worker_buffers(struct worker *w, size_t chunk)
+{
+	if (chunk <= w->buf_cap)
+		return;
+	free(w->wbuf);
+	free(w->rbuf);
+	w->wbuf = xmalloc(chunk);
+	w->rbuf = xmalloc(chunk);
+	memset(w->wbuf, 0xa5, chunk);
+	memset(w->rbuf, 0, chunk);
+	w->buf_cap = chunk;
+}
+
+/* Write `bytes` as chunks of `chunk`; a chunk is one write call each time it fits. */
+static int
+run_send(struct worker *w, enum api api, uint64_t bytes, size_t chunk,
+	 uint64_t *t_start)
+{
+	uint64_t pos = 0;
+
+	*t_start = now_ns();
+	while (pos < bytes) {
+		size_t len = bytes - pos < chunk ? (size_t)(bytes - pos) : chunk;
+		size_t off = 0;
+
+		if (w->chan.check)
+			pattern_fill(w->wbuf, len, pos);
+		while (off < len) {
+			ssize_t r = chan_write(&w->chan, api, w->wbuf + off,
+					       len - off);
+
+			if (r < 0)
+				return (int)r;
+			off += (size_t)r;
+		}
+		pos += len;
+	}
+	return 0;
+}
+
+static int
+run_recv(struct worker *w, enum api api, uint64_t bytes, size_t chunk,
+	 uint64_t *t_end)
+{
+	uint64_t pos = 0;
+
+	while (pos < bytes) {
+		size_t len = bytes - pos < chunk ? (size_t)(bytes - pos) : chunk;
+		ssize_t r = chan_read(&w->chan, api, w->rbuf, len, pos);
+
+		if (r < 0)
+			return (int)r;
+		pos += (size_t)r;
+	}
+	*t_end = now_ns();
+	return 0;
+}
+
+/* Both directions at once from one thread: non-blocking, as select users do. */
+static int
+run_both(struct worker *w, enum api api, uint64_t bytes, size_t chunk,
+	 uint64_t *t_start, uint64_t *t_end)
+{
+	uint64_t sent = 0, got = 0;
+	size_t woff = 0;
+	int err = 0;
+
+	chan_set_blocking(&w->chan, false);
+	*t_start = now_ns();
+	while (sent < bytes || got < bytes) {
+		bool progress = false;
+
+		if (sent < bytes) {
+			size_t len = bytes - sent + woff < chunk ?
+				     (size_t)(bytes - sent + woff) : chunk;
+			ssize_t r;
+
+			if (woff == 0 && w->chan.check)
+				pattern_fill(w->wbuf, len, sent);
+			r = chan_write(&w->chan, api, w->wbuf + woff, len - woff);
+			if (r < 0) {
+				err = (int)r;
+				break;
+			}
+			if (r > 0) {
+				progress = true;
+				sent += (size_t)r;
+				woff += (size_t)r;
+				if (woff == len)
+					woff = 0;
+			}
+		}
+		if (got < bytes) {
+			size_t len = bytes - got < chunk ? (size_t)(bytes - got) : chunk;
+			ssize_t r = chan_read(&w->chan, api, w->rbuf, len, got);
+
+			if (r < 0) {
+				err = (int)r;
+				break;
+			}
+			if (r > 0) {
+				progress = true;
+				got += (size_t)r;
+			}
+		}
+		if (!progress) {
+			err = chan_wait(&w->chan, got < bytes, sent < bytes);
+			if (err < 0)
+				break;
+		}
+	}
+	*t_end = now_ns();
+	chan_set_blocking(&w->chan, true);
+	return err;
+}
+
+static int
+exchange_one(struct worker *w, enum api api, bool send_first)
+{
+	for (int step = 0; step < 2; step++) {
+		bool sending = (step == 0) == send_first;
+		size_t off = 0;
+
+		while (off < PING_BYTES) {
+			ssize_t r = sending ?
+				chan_write(&w->chan, api, w->wbuf + off,
+					   PING_BYTES - off) :
+				chan_read(&w->chan, api, w->rbuf,
+					  PING_BYTES - off, off);
+
+			if (r < 0)
+				return (int)r;
+			off += (size_t)r;
+		}
+	}
+	return 0;
+}
+
+static int
+run_ping(struct worker *w, enum api api, uint64_t iters,
+	 struct ctl_reply *rep)
+{
+	uint64_t *lat = xmalloc(iters * sizeof(*lat));
+	int err = 0;
+
+	pattern_fill(w->wbuf, PING_BYTES, 0);
+
+	rep->t_start_ns = now_ns();
+	for (uint64_t i = 0; i < iters && err == 0; i++) {
+		uint64_t t0 = now_ns();
+
+		err = exchange_one(w, api, true);
+		lat[i] = now_ns() - t0;
+	}
+	rep->t_end_ns = now_ns();
+	if (err == 0) {
+		qsort(lat, iters, sizeof(*lat), cmp_u64);
+		rep->lat_median_ns = lat[iters / 2];
+		rep->lat_p99_ns = lat[iters - 1 - iters / 100];
+	}
+	free(lat);
+	return err;
+}
+
+static int
+run_pong(struct worker *w, enum api api, uint64_t iters)
+{
+	pattern_fill(w->wbuf, PING_BYTES, 0);
+	for (uint64_t i = 0; i < iters; i++) {
+		int err = exchange_one(w, api, false);
+
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Execute commands from the control socket until QUIT. */
+static int
+worker_serve(struct chan *c)
+{
+	struct worker w = { .chan = *c };
+	struct ctl_reply hello = { 0 };
+
+	worker_buffers(&w, 64 * KiB);
+	chan_set_blocking(&w.chan, true);
+	if (ctl_write(CTL_FD, &hello, sizeof(hello)) < 0)
+		return 1;
+	for (;;) {
+		struct ctl_cmd cmd;
+		struct ctl_reply rep = { 0 };
+		char go;
+		int err = 0;
+
+		if (ctl_read(CTL_FD, &cmd, sizeof(cmd), -1) < 0)
+			return 1;
+		if (cmd.op == OP_QUIT)
+			break;
+		worker_buffers(&w, cmd.chunk > PING_BYTES ? cmd.chunk : PING_BYTES);
+		/* Ready, then wait for the go that both ends of the pair get. */
+		if (ctl_write(CTL_FD, &rep, sizeof(rep)) < 0 ||
+		    ctl_read(CTL_FD, &go, 1, -1) < 0)
+			return 1;
+		switch (cmd.op) {
+		case OP_SEND:
+			err = run_send(&w, cmd.api, cmd.bytes, cmd.chunk,
+				       &rep.t_start_ns);
+			break;
+		case OP_RECV:
+			err = run_recv(&w, cmd.api, cmd.bytes, cmd.chunk,
+				       &rep.t_end_ns);
+			break;
+		case OP_BOTH:
+			err = run_both(&w, cmd.api, cmd.bytes, cmd.chunk,
+				       &rep.t_start_ns, &rep.t_end_ns);
+			break;
+		case OP_PING:
+			err = run_ping(&w, cmd.api, cmd.iters, &rep);
+			break;
+		case OP_PONG:
+			err = run_pong(&w, cmd.api, cmd.iters);
+			break;
+		default:
+			err = -EINVAL;
+		}
+		rep.status = err;
+		if (err < 0)
+			snprintf(rep.msg, sizeof(rep.msg), "%s op %u: %s",
+				 api_names[cmd.api], cmd.op, strerror(-err));
+		if (ctl_write(CTL_FD, &rep, sizeof(rep)) < 0)
+			return 1;
+	}
+	/* The peer may still need bytes we wrote: the orchestrator waits for both. */
+	free(w.wbuf);
+	free(w.rbuf);
+	return 0;
+}
+
+/* Set up a simulated-domain channel end and serve (the --worker mode). */
+static int
+worker_main(bool server, enum api api, uint64_t ring, uint16_t peer,
+	    const char *path, bool check)
+{
+	struct chan c = { .api = api, .rfd = -1, .wfd = -1, .check = check };
+	struct ctl_reply fail = { .status = -EIO };
+	int rc;
+
+	if (api == API_VCHAN) {
+		if (server) {
+			c.v = libxenvchan_server_init(NULL, peer, path, ring, ring);
+		} else {
+			/* libxenvchan's client does not wait for the server. */
+			uint64_t deadline = now_ns() + 20000000000ull;
+
+			while ((c.v = libxenvchan_client_init(NULL, peer, path)) == NULL &&
+			       now_ns() < deadline)
+				usleep(5000);
+		}
+		if (c.v != NULL) {
+			c.v->blocking = -1;	/* never initialised by the library */
+			while (server && libxenvchan_is_open(c.v) == 2)
+				libxenvchan_wait(c.v);
+		}
+	} else {
+		c.g = server ? gntring_listen(peer, path, ring, ring, 0) :
+			       gntring_connect(peer, path, 20000, 0);
+		while (server && c.g != NULL && gntring_state(c.g) == GNTRING_WAITING)
+			gntring_wait(c.g, 1000);
+	}
+	if (c.g == NULL && c.v == NULL) {
+		snprintf(fail.msg, sizeof(fail.msg), "%s %s init: %s",
+			 api_names[api], server ? "server" : "client",
+			 strerror(errno));
+		ctl_write(CTL_FD, &fail, sizeof(fail));
+		return 1;
+	}
+	rc = worker_serve(&c);
+	if (c.g != NULL)
+		gntring_close(c.g);
+	if (c.v != NULL)
+		libxenvchan_close(c.v);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Orchestrator                                                         */
+
+struct options {
+	bool quick, json, check;
+	int reps;
+	double seconds;		/* target length of one measurement */
+	uint64_t rings[8];
+	int nrings;
+	uint64_t chunks[8];
+	int nchunks;
+};
+
+static char self_exe[PATH_MAX];
+static char xensim_exe[PATH_MAX];
+
+/* A running worker, reached through its control socket. */
+struct peer {
+	pid_t pid;
+	int ctl;
+};
+
+struct pair {
+	enum api api;		/* API_COPY pairs also run API_ZC */
+	struct peer server, client;	/* server writes in one-way tests */
+};
+
+static void
+peer_stop(struct peer *p, bool kill_it)
+{
+	struct ctl_cmd quit = { .op = OP_QUIT };
+
+	if (p->pid <= 0)
+		return;
+	if (!kill_it)
+		ctl_write(p->ctl, &quit, sizeof(quit));
+	else
+		kill(p->pid, SIGTERM);
+	close(p->ctl);
+	waitpid(p->pid, NULL, 0);
+	p->pid = -1;
+}
+
+/* Start a worker: `argv` runs with fd 3 as its control socket. */
+static void
+peer_start(struct peer *p, char *const argv[], void (*child_fn)(void *), void *arg)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair: %s", strerror(errno));
+	p->pid = fork();
+	if (p->pid < 0)
+		die("fork: %s", strerror(errno));
+	if (p->pid == 0) {
+		if (dup2(sv[1], CTL_FD) < 0)
+			_exit(127);
+		if (argv != NULL) {
+			execv(argv[0], argv);
+			fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
+			_exit(127);
+		}
+		child_fn(arg);
+		_exit(0);
+	}
+	close(sv[1]);
+	p->ctl = sv[0];
+}
+
+static void
+peer_expect_hello(struct peer *p, const char *what)
+{
+	struct ctl_reply rep;
+	int err = ctl_read(p->ctl, &rep, sizeof(rep), 60000);
+
+	if (err < 0)
+		die("%s: no answer from the worker: %s", what, strerror(-err));
+	if (rep.status < 0)
+		die("%s: %s", what, rep.msg);
+}
+
+static unsigned int pair_serial;
+
+static void
+pair_start_sim(struct pair *pr, enum api api, uint64_t ring, bool check)
+{
+	char path[96], ringtext[32], srvpath[128];
+	char *srv[16], *cli[16];
+	int n = 0;
+
+	pr->api = api;
+	snprintf(path, sizeof(path), "data/gntring-bench/%d-%u", (int)getpid(),
+		 pair_serial++);
+	snprintf(srvpath, sizeof(srvpath), "/local/domain/1/%s", path);
+	snprintf(ringtext, sizeof(ringtext), "%" PRIu64, ring);
+	srv[n++] = xensim_exe; srv[n++] = "run"; srv[n++] = "--domid";
+	srv[n++] = "1"; srv[n++] = "--"; srv[n++] = self_exe;
+	srv[n++] = "--worker"; srv[n++] = "server";
+	srv[n++] = (char *)api_names[api]; srv[n++] = ringtext;
+	srv[n++] = "0"; srv[n++] = srvpath; srv[n++] = check ? "check" : "-";
+	srv[n] = NULL;
+	memcpy(cli, srv, sizeof(srv));
+	cli[3] = "0";
+	cli[7] = "client";
+	cli[10] = "1";
+	peer_start(&pr->server, srv, NULL, NULL);
+	peer_start(&pr->client, cli, NULL, NULL);
+	peer_expect_hello(&pr->server, api_names[api]);
+	peer_expect_hello(&pr->client, api_names[api]);
+}
+
+/* Baselines: two forked processes joined by pipes or a socket pair. */
+struct fd_end {
+	enum api api;
+	int rfd, wfd;
+	bool check;
+};
+
+static void
+fd_worker(void *arg)
+{
+	struct fd_end *e = arg;
+	struct chan c = { .api = e->api, .rfd = e->rfd, .wfd = e->wfd,
+			  .check = e->check };
+
+	exit(worker_serve(&c));
+}
+
+static void
+pair_start_fds(struct pair *pr, enum api api, bool check)
+{
+	struct fd_end ends[2];
+	int a[2], b[2];
+
+	pr->api = api;
+	if (api == API_PIPE) {
+		if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0)
+			die("pipe: %s", strerror(errno));
+		/* server writes a[1], reads b[0]; client the reverse */
+		ends[0] = (struct fd_end){ api, b[0], a[1], check };
+		ends[1] = (struct fd_end){ api, a[0], b[1], check };
+	} else {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a) < 0)
+			die("socketpair: %s", strerror(errno));
+		b[0] = b[1] = -1;
+		ends[0] = (struct fd_end){ api, a[0], a[0], check };
+		ends[1] = (struct fd_end){ api, a[1], a[1], check };
+	}
+	peer_start(&pr->server, NULL, fd_worker, &ends[0]);
+	peer_start(&pr->client, NULL, fd_worker, &ends[1]);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		if (b[i] >= 0)
+			close(b[i]);
+	}
+	peer_expect_hello(&pr->server, api_names[api]);
+	peer_expect_hello(&pr->client, api_names[api]);
+}
+
+static void
+pair_stop(struct pair *pr)
+{
+	peer_stop(&pr->server, false);
+	peer_stop(&pr->client, false);
+}
+
+/* Run one command on both ends of a pair; the two replies. */
+static void
+pair_run(struct pair *pr, const struct ctl_cmd *srv_cmd,
+	 const struct ctl_cmd *cli_cmd, struct ctl_reply *srv_rep,
+	 struct ctl_reply *cli_rep)
+{
+	struct peer *ends[2] = { &pr->server, &pr->client };
+	const struct ctl_cmd *cmds[2] = { srv_cmd, cli_cmd };
+	struct ctl_reply *reps[2] = { srv_rep, cli_rep };
+	char go = 'g';
+
+	for (int i = 0; i < 2; i++)
+		if (ctl_write(ends[i]->ctl, cmds[i], sizeof(*cmds[i])) < 0)
+			die("%s: worker gone", api_names[srv_cmd->api]);
+	for (int i = 0; i < 2; i++)
+		if (ctl_read(ends[i]->ctl, reps[i], sizeof(*reps[i]), CTL_TIMEOUT_MS) < 0)
+			die("%s: worker not ready", api_names[srv_cmd->api]);
+	for (int i = 0; i < 2; i++)
+		if (ctl_write(ends[i]->ctl, &go, 1) < 0)
+			die("%s: worker gone", api_names[srv_cmd->api]);
+	for (int i = 0; i < 2; i++) {
+		int err = ctl_read(ends[i]->ctl, reps[i], sizeof(*reps[i]),
+				   CTL_TIMEOUT_MS);
+
+		if (err < 0)
+			die("%s op %u: no result (%s): a hang or a crash",
+			    api_names[srv_cmd->api], cmds[i]->op, strerror(-err));
+		if (reps[i]->status < 0)
+			die("%s", reps[i]->msg);
+	}
+}
+
+/* One measurement: MB/s (throughput kinds) or round-trip latency. */
+struct sample {
+	double mbps;
+	double lat_median_us, lat_p99_us;
+	double seconds;
+};
+
+static struct sample
+measure(struct pair *pr, enum api api, enum kind kind, uint64_t chunk,
+	uint64_t amount)
+{
+	struct ctl_cmd s = { .api = api, .chunk = chunk, .bytes = amount,
+			     .iters = amount };
+	struct ctl_cmd c = s;
+	struct ctl_reply sr, cr;
+	struct sample out = { 0 };
+
+	switch (kind) {
+	case KIND_ONEWAY:
+		s.op = OP_SEND;
+		c.op = OP_RECV;
+		pair_run(pr, &s, &c, &sr, &cr);
+		out.seconds = (double)(cr.t_end_ns - sr.t_start_ns) / 1e9;
+		out.mbps = (double)amount / out.seconds / 1e6;
+		break;
+	case KIND_BOTHWAYS: {
+		s.op = c.op = OP_BOTH;
+		pair_run(pr, &s, &c, &sr, &cr);
+		uint64_t t0 = sr.t_start_ns < cr.t_start_ns ? sr.t_start_ns : cr.t_start_ns;
+		uint64_t t1 = sr.t_end_ns > cr.t_end_ns ? sr.t_end_ns : cr.t_end_ns;
+
+		out.seconds = (double)(t1 - t0) / 1e9;
+		/* Bytes moved in both directions together. */
+		out.mbps = 2.0 * (double)amount / out.seconds / 1e6;
+		break;
+	}
+	default:
+		s.op = OP_PONG;
+		c.op = OP_PING;	/* the client (dom0) times the round trips */
+		s.chunk = c.chunk = PING_BYTES;
+		pair_run(pr, &s, &c, &sr, &cr);
+		out.seconds = (double)(cr.t_end_ns - cr.t_start_ns) / 1e9;
+		out.lat_median_us = (double)cr.lat_median_ns / 1e3;
+		out.lat_p99_us = (double)cr.lat_p99_ns / 1e3;
+		break;
+	}
+	return out;
+}
+
+/*
+ * Pick the amount (bytes or round trips) for a measurement of about
+ * `seconds`: grow a trial run until it lasts a tenth of that, then scale.
+ * The trial runs double as warm-up.
+ */
+static uint64_t
+calibrate(struct pair *pr, enum api api, enum kind kind, uint64_t chunk,
+	  double seconds)
+{
+	uint64_t amount = kind == KIND_PINGPONG ? 64 :
+			  (chunk * 4 > 256 * KiB ? chunk * 4 : 256 * KiB);
+	uint64_t cap = kind == KIND_PINGPONG ? 2000000 : 64ull << 30;
+
+	for (;;) {
+		struct sample s = measure(pr, api, kind, chunk, amount);
+		double grow;
+
+		if (s.seconds <= 0)
+			s.seconds = 1e-6;
+		grow = seconds / s.seconds;
+		if (s.seconds >= seconds / 10 || amount >= cap) {
+			double scaled = (double)amount * grow;
+
+			amount = scaled < 1 ? 1 : (uint64_t)scaled;
+			break;
+		}
+		amount = (uint64_t)((double)amount * (grow > 64 ? 64 : grow));
+	}
+	if (amount > cap)
+		amount = cap;
+	if (kind != KIND_PINGPONG && amount < chunk)
+		amount = chunk;
+	return amount;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+
+#define MAX_REPS 64
+
+struct result {
+	enum kind kind;
+	enum api api;	/* or API_COUNT for memcpy */
+	uint64_t ring;	/* 0: vchan default; UINT64_MAX: not a ring */
+	uint64_t chunk;
+	uint64_t amount;
+	int n;
+	double value[MAX_REPS];		/* MB/s, or latency median µs */
+	double p99[MAX_REPS];		/* latency p99 µs */
+	double med, med_p99;
+};
+
+static struct result *results;
+static size_t nresults, results_cap;
+
+static struct result *
+result_new(enum kind kind, enum api api, uint64_t ring, uint64_t chunk)
+{
+	struct result *r;
+
+	if (nresults == results_cap) {
+		results_cap = results_cap ? results_cap * 2 : 64;
+		results = realloc(results, results_cap * sizeof(*results));
+		if (results == NULL)
+			die("out of memory");
+	}
+	r = &results[nresults++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->api = api;
+	r->ring = ring;
+	r->chunk = chunk;
+	return r;
+}
+
+static const struct result *
+result_find(enum kind kind, enum api api, uint64_t ring, uint64_t chunk)
+{
+	for (size_t i = 0; i < nresults; i++) {
+		const struct result *r = &results[i];
+
+		if (r->kind == kind && r->api == api && r->ring == ring &&
+		    r->chunk == chunk)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+result_finish(struct result *r)
+{
+	r->med = median(r->value, (size_t)r->n);
+	r->med_p99 = median(r->p99, (size_t)r->n);
+}
+
+static void
+progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	va_start(ap, fmt);
+	fputs("\r\033[K", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+}
+
+/*
+ * Measure `kind` for every pair at this chunk: calibrate each, then
+ * `reps` rounds, each round visiting every pair once.
+ */
+static void
+measure_interleaved(struct pair **pairs, const enum api *apis, int npairs,
+		    enum kind kind, uint64_t ring, uint64_t chunk,
+		    const struct options *o)
+{
+	struct result *res[8];
+	char rl[24], cl[24];
+
+	for (int i = 0; i < npairs; i++) {
+		progress("%s %s ring %s chunk %s: calibrating", api_names[apis[i]],
+			 kind_names[kind], size_label(ring, rl, sizeof(rl)),
+			 size_label(chunk, cl, sizeof(cl)));
+		res[i] = result_new(kind, apis[i], ring, chunk);
+		res[i]->amount = calibrate(pairs[i], apis[i], kind, chunk, o->seconds);
+	}
+	for (int rep = 0; rep < o->reps; rep++) {
+		for (int i = 0; i < npairs; i++) {
+			struct sample s = measure(pairs[i], apis[i], kind, chunk,
+						  res[i]->amount);
+
+			progress("%s %s ring %s chunk %s: rep %d", api_names[apis[i]],
+				 kind_names[kind], size_label(ring, rl, sizeof(rl)),
+				 size_label(chunk, cl, sizeof(cl)), rep + 1);
+			res[i]->value[res[i]->n] = kind == KIND_PINGPONG ?
+						   s.lat_median_us : s.mbps;
+			res[i]->p99[res[i]->n] = s.lat_p99_us;
+			res[i]->n++;
+		}
+	}
+	for (int i = 0; i < npairs; i++)
+		result_finish(res[i]);
+}
+
+/* memcpy of `chunk` between two hot buffers: MB/s. */
+static double
+memcpy_rate(uint64_t chunk, double seconds, uint64_t *iters_io)
+{
+	static void *(*volatile copy_fn)(void *, const void *, size_t) = memcpy;
+	uint8_t *src = xmalloc(chunk), *dst = xmalloc(chunk);
+	uint64_t iters = *iters_io, t0, t1;
+
+	memset(src, 0x5a, chunk);
+	memset(dst, 0, chunk);
+	if (iters == 0) {
+		/* Calibrate: double until a tenth of the target. */
+		for (iters = 16;; iters *= 2) {
+			t0 = now_ns();
+			for (uint64_t i = 0; i < iters; i++)
+				copy_fn(dst, src, chunk);
+			t1 = now_ns();
+			if ((double)(t1 - t0) / 1e9 >= seconds / 10)
+				break;
+		}
+		iters = (uint64_t)((double)iters * seconds /
+				   ((double)(t1 - t0) / 1e9)) + 1;
+		*iters_io = iters;
+	}
+	t0 = now_ns();
+	for (uint64_t i = 0; i < iters; i++)
+		copy_fn(dst, src, chunk);
+	t1 = now_ns();
+	free(src);
+	free(dst);
+	return (double)chunk * (double)iters / ((double)(t1 - t0) / 1e9) / 1e6;
+}
+
+/* ------------------------------------------------------------------ */
+/* Report                                                              */
+
+static char cpu_model[128] = "unknown";
+static char load_start[64], load_end[64];
+
+static void
+read_loadavg(char *buf, size_t cap)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	snprintf(buf, cap, "unknown");
+	if (f != NULL) {
+		if (fgets(buf, (int)cap, f) != NULL)
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static void
+read_cpu_model(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+			colon++;
+			while (*colon == ' ' || *colon == '\t')
+				colon++;
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(cpu_model, sizeof(cpu_model), "%s", colon);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static double
+value_of(enum kind kind, enum api api, uint64_t ring, uint64_t chunk)
+{
+	const struct result *r = result_find(kind, api, ring, chunk);
+
+	return r != NULL ? r->med : 0;
+}
+
+static double
+p99_of(enum api api, uint64_t ring)
+{
+	const struct result *r = result_find(KIND_PINGPONG, api, ring, PING_BYTES);
+
+	return r != NULL ? r->med_p99 : 0;
+}
+
+static void
+print_ratio(double num, double den)
+{
+	if (num > 0 && den > 0)
+		printf(" %9.2f", num / den);
+	else
+		printf(" %9s", "-");
+}
+
+static void
+print_throughput_table(const struct options *o, enum kind kind)
+{
+	char rl[24], cl[24];
+
+	printf("\n%s throughput, MB/s (10^6 B/s), median of %d%s\n",
+	       kind == KIND_ONEWAY ? "One-way" : "Both-ways (sum of both directions)",
+	       o->reps, kind == KIND_ONEWAY ? "; domain 1 (server) writes, domain 0 reads" : "");
+	printf("%-6s %-6s %10s %10s %10s %9s %9s %9s %9s %9s\n", "ring", "chunk",
+	       "gntring", "gntring-zc", "xenvchan", "copy/vch", "zc/vch",
+	       "copy/pipe", "copy/mc2", "zc/mc2");
+	for (int i = 0; i < o->nrings; i++) {
+		for (int j = 0; j < o->nchunks; j++) {
+			uint64_t ring = o->rings[i], chunk = o->chunks[j];
+			double copy = value_of(kind, API_COPY, ring, chunk);
+			double zc = value_of(kind, API_ZC, ring, chunk);
+			double vch = value_of(kind, API_VCHAN, ring, chunk);
+			double pipe_v = value_of(kind, API_PIPE, UINT64_MAX, chunk);
+			double mc = value_of(KIND_ONEWAY, API_COUNT, UINT64_MAX, chunk);
+
+			printf("%-6s %-6s %10.1f %10.1f %10.1f",
+			       size_label(ring, rl, sizeof(rl)),
+			       size_label(chunk, cl, sizeof(cl)), copy, zc, vch);
+			print_ratio(copy, vch);
+			print_ratio(zc, vch);
+			print_ratio(copy, pipe_v);
+			/* A channel copies each byte twice: half of memcpy is the limit. */
+			print_ratio(copy, mc / 2);
+			print_ratio(zc, mc / 2);
+			printf("\n");
+		}
+	}
+}
+
+static void
+print_report(const struct options *o, int argc, char **argv)
+{
+	struct utsname un;
+	char cl[24], rl[24];
+
+	uname(&un);
+	printf("gntring-bench: libgntring %s vs libxenvchan (Debian, as shipped) in xensim\n",
+	       gntring_version());
+	printf("command:");
+	for (int i = 0; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("\nmachine: %s, %ld CPUs online, %s %s\n", cpu_model,
+	       sysconf(_SC_NPROCESSORS_ONLN), un.sysname, un.release);
+	printf("loadavg: start %s; end %s\n", load_start, load_end);
+	printf("each figure: median of %d runs of ~%.2f s%s\n", o->reps, o->seconds,
+	       o->check ? " (with data checks: slower)" : "");
+
+	printf("\nBaselines, MB/s, median of %d (pipe: default 64 KiB; unix: "
+	       "default buffers)\n", o->reps);
+	printf("%-6s %10s %10s %10s %10s %10s %10s\n", "chunk", "pipe-1way",
+	       "unix-1way", "pipe-2way", "unix-2way", "memcpy", "memcpy/2");
+	for (int j = 0; j < o->nchunks; j++) {
+		uint64_t c = o->chunks[j];
+		double mc = value_of(KIND_ONEWAY, API_COUNT, UINT64_MAX, c);
+
+		printf("%-6s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n",
+		       size_label(c, cl, sizeof(cl)),
+		       value_of(KIND_ONEWAY, API_PIPE, UINT64_MAX, c),
+		       value_of(KIND_ONEWAY, API_UNIX, UINT64_MAX, c),
+		       value_of(KIND_BOTHWAYS, API_PIPE, UINT64_MAX, c),
+		       value_of(KIND_BOTHWAYS, API_UNIX, UINT64_MAX, c), mc, mc / 2);
+	}
+	print_throughput_table(o, KIND_ONEWAY);
+	print_throughput_table(o, KIND_BOTHWAYS);
+
+	printf("\nPing-pong, %d B round trip, µs: median (p99), median of %d runs; "
+	       "pipe %.1f (%.1f), unix %.1f (%.1f)\n", PING_BYTES, o->reps,
+	       value_of(KIND_PINGPONG, API_PIPE, UINT64_MAX, PING_BYTES),
+	       p99_of(API_PIPE, UINT64_MAX),
+	       value_of(KIND_PINGPONG, API_UNIX, UINT64_MAX, PING_BYTES),
+	       p99_of(API_UNIX, UINT64_MAX));
+	printf("%-6s %18s %18s %18s %9s %9s\n", "ring", "gntring", "gntring-zc",
+	       "xenvchan", "copy/vch", "zc/vch");
+	for (int i = 0; i < o->nrings; i++) {
+		uint64_t ring = o->rings[i];
+		double med[3];
+		char cell[3][32];
+
+		for (int a = 0; a < 3; a++) {
+			med[a] = value_of(KIND_PINGPONG, (enum api)a, ring, PING_BYTES);
+			snprintf(cell[a], sizeof(cell[a]), "%.1f (%.1f)", med[a],
+				 p99_of((enum api)a, ring));
+		}
+		printf("%-6s %18s %18s %18s", size_label(ring, rl, sizeof(rl)),
+		       cell[0], cell[1], cell[2]);
+		print_ratio(med[0], med[2]);
+		print_ratio(med[1], med[2]);
+		printf("\n");
+	}
+	printf("\ncopy/vch, zc/vch: libgntring copy / zero-copy API over libxenvchan "
+	       "(throughput: higher is better; latency: lower is better);\n"
+	       "copy/pipe: over the pipe; copy/mc2, zc/mc2: over half of memcpy "
+	       "bandwidth of the same chunk (each byte is copied twice).\n");
+}
+
+static void
+print_json(const struct options *o)
+{
+	printf("{\n  \"cpu\": \"%s\",\n  \"cpus\": %ld,\n  \"loadavg_start\": \"%s\",\n"
+	       "  \"loadavg_end\": \"%s\",\n  \"reps\": %d,\n  \"seconds\": %.3f,\n"
+	       "  \"results\": [\n", cpu_model, sysconf(_SC_NPROCESSORS_ONLN),
+	       load_start, load_end, o->reps, o->seconds);
+	for (size_t i = 0; i < nresults; i++) {
+		const struct result *r = &results[i];
+
+		printf("    {\"kind\": \"%s\", \"api\": \"%s\", ",
+		       kind_names[r->kind], r->api == API_COUNT ? "memcpy" :
+		       api_names[r->api]);
+		if (r->ring == UINT64_MAX)
+			printf("\"ring\": null, ");
+		else if (r->ring == 0)
+			printf("\"ring\": \"1K/2K\", ");
+		else
+			printf("\"ring\": %" PRIu64 ", ", r->ring);
+		printf("\"chunk\": %" PRIu64 ", \"amount\": %" PRIu64 ", ", r->chunk,
+		       r->amount);
+		if (r->kind == KIND_PINGPONG)
+			printf("\"median_us\": %.3f, \"p99_us\": %.3f, \"samples_us\": [",
+			       r->med, r->med_p99);
+		else
+			printf("\"mbps\": %.3f, \"samples_mbps\": [", r->med);
+		for (int k = 0; k < r->n; k++)
+			printf("%s%.3f", k ? ", " : "", r->value[k]);
+		printf("]}%s\n", i + 1 < nresults ? "," : "");
+	}
+	printf("  ]\n}\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Main                                                                */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: gntring-bench [--quick] [--json] [--check] [--reps N] "
+		"[--seconds S]\n"
+		"                     [--rings default,4K,64K,1M] "
+		"[--chunks 64,1K,16K,256K]\n");
+	exit(2);
+}
+
+static int
+parse_list(const char *text, uint64_t *out, int cap)
+{
+	char buf[256], *save = NULL, *tok;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == cap || parse_size(tok, &out[n]) < 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static void
+find_programs(void)
+{
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	const char *env = getenv("XENSIM");
+	char *slash;
+
+	if (n <= 0)
+		die("cannot find my own executable");
+	self_exe[n] = '\0';
+	if (env != NULL && env[0] != '\0') {
+		snprintf(xensim_exe, sizeof(xensim_exe), "%s", env);
+		return;
+	}
+	snprintf(xensim_exe, sizeof(xensim_exe), "%s", self_exe);
+	slash = strrchr(xensim_exe, '/');
+	if (slash != NULL)
+		snprintf(slash + 1, sizeof(xensim_exe) - (size_t)(slash + 1 - xensim_exe),
+			 "xensim");
+}
+
+static void
+run_all(const struct options *o)
+{
+	struct pair base[2];
+	enum api base_apis[2] = { API_PIPE, API_UNIX };
+	struct pair *base_ptrs[2] = { &base[0], &base[1] };
+
+	/* Baselines first: pipe and socket interleaved, then memcpy. */
+	pair_start_fds(&base[0], API_PIPE, o->check);
+	pair_start_fds(&base[1], API_UNIX, o->check);
+	for (int j = 0; j < o->nchunks; j++) {
+		measure_interleaved(base_ptrs, base_apis, 2, KIND_ONEWAY, UINT64_MAX,
+				    o->chunks[j], o);
+		measure_interleaved(base_ptrs, base_apis, 2, KIND_BOTHWAYS, UINT64_MAX,
+				    o->chunks[j], o);
+	}
+	measure_interleaved(base_ptrs, base_apis, 2, KIND_PINGPONG, UINT64_MAX,
+			    PING_BYTES, o);
+	pair_stop(&base[0]);
+	pair_stop(&base[1]);
+	for (int j = 0; j < o->nchunks; j++) {
+		struct result *r = result_new(KIND_ONEWAY, API_COUNT, UINT64_MAX,
+					      o->chunks[j]);
+
+		progress("memcpy chunk %" PRIu64, o->chunks[j]);
+		for (int rep = 0; rep < o->reps; rep++)
+			r->value[r->n++] = memcpy_rate(o->chunks[j], o->seconds,
+						       &r->amount);
+		result_finish(r);
+	}
+
+	for (int i = 0; i < o->nrings; i++) {
+		uint64_t ring = o->rings[i];
+		struct pair gnt, vch;
+		struct pair *pairs[3] = { &gnt, &gnt, &vch };
+		enum api apis[3] = { API_COPY, API_ZC, API_VCHAN };
+
+		pair_start_sim(&gnt, API_COPY, ring, o->check);
+		pair_start_sim(&vch, API_VCHAN, ring, o->check);
+		for (int j = 0; j < o->nchunks; j++) {
+			measure_interleaved(pairs, apis, 3, KIND_ONEWAY, ring,
+					    o->chunks[j], o);
+			measure_interleaved(pairs, apis, 3, KIND_BOTHWAYS, ring,
+					    o->chunks[j], o);
+		}
+		measure_interleaved(pairs, apis, 3, KIND_PINGPONG, ring, PING_BYTES, o);
+		pair_stop(&gnt);
+		pair_stop(&vch);
+	}
+	progress("");
+}
+
+/*
+ * Keep fd 3 taken (by /dev/null) in the orchestrator, so that no pipe or
+ * socket of a baseline pair lands there and is clobbered when a child
+ * moves its control socket to fd 3.
+ */
+static void
+reserve_ctl_fd(void)
+{
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			die("/dev/null: %s", strerror(errno));
+		if (fd > CTL_FD)
+			close(fd);
+		if (fd >= CTL_FD)
+			return;
+	}
+}
+
+static bool
+sim_running(void)
+{
+	const char *dir = getenv("XENSIM_DIR");
+	char sock[PATH_MAX];
+	struct stat st;
+
+	if (dir == NULL || dir[0] == '\0')
+		return false;
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	return stat(sock, &st) == 0;
+}
+
+static enum api
+api_from_name(const char *name)
+{
+	for (int a = 0; a < API_COUNT; a++)
+		if (strcmp(name, api_names[a]) == 0)
+			return (enum api)a;
+	die("unknown api %s", name);
+	return API_COUNT;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = {
+		.reps = 5, .seconds = 0.3,
+		.rings = { 0, 4 * KiB, 64 * KiB, MiB }, .nrings = 4,
+		.chunks = { 64, KiB, 16 * KiB, 256 * KiB }, .nchunks = 4,
+	};
+	bool reps_set = false, secs_set = false, rings_set = false, chunks_set = false;
+
+	/* --worker server|client API RING PEER PATH check|- */
+	if (argc == 8 && strcmp(argv[1], "--worker") == 0) {
+		uint64_t ring;
+
+		prog = "gntring-bench worker";
+		signal(SIGPIPE, SIG_IGN);
+		if (parse_size(argv[4], &ring) < 0)
+			usage();
+		return worker_main(strcmp(argv[2], "server") == 0,
+				   api_from_name(argv[3]), ring,
+				   (uint16_t)atoi(argv[5]), argv[6],
+				   strcmp(argv[7], "check") == 0);
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--quick") == 0)
+			o.quick = true;
+		else if (strcmp(a, "--json") == 0)
+			o.json = true;
+		else if (strcmp(a, "--check") == 0)
+			o.check = true;
+		else if (strcmp(a, "--reps") == 0 && i + 1 < argc) {
+			o.reps = atoi(argv[++i]);
+			reps_set = true;
+		} else if (strcmp(a, "--seconds") == 0 && i + 1 < argc) {
+			o.seconds = atof(argv[++i]);
+			secs_set = true;
+		} else if (strcmp(a, "--rings") == 0 && i + 1 < argc) {
+			o.nrings = parse_list(argv[++i], o.rings, 8);
+			rings_set = true;
+		} else if (strcmp(a, "--chunks") == 0 && i + 1 < argc) {
+			o.nchunks = parse_list(argv[++i], o.chunks, 8);
+			chunks_set = true;
+		} else
+			usage();
+	}
+	if (o.quick) {
+		/* A smoke run: every code path once, data checked, seconds in all. */
+		if (!reps_set)
+			o.reps = 1;
+		if (!secs_set)
+			o.seconds = 0.01;
+		if (!rings_set) {
+			o.rings[0] = 0;
+			o.rings[1] = 64 * KiB;
+			o.nrings = 2;
+		}
+		if (!chunks_set) {
+			o.chunks[0] = 64;
+			o.chunks[1] = 16 * KiB;
+			o.chunks[2] = 256 * KiB;
+			o.nchunks = 3;
+		}
+		o.check = true;
+	}
+	if (o.reps < 1 || o.reps > MAX_REPS || o.seconds <= 0 || o.nrings < 1 ||
+	    o.nchunks < 1)
+		usage();
+	for (int i = 0; i < o.nrings; i++)
+		if (o.rings[i] != 0 && (o.rings[i] < GNTRING_RING_MIN ||
+					o.rings[i] > GNTRING_RING_MAX))
+			die("ring sizes lie in [1K, 1M] (or 'default')");
+	for (int j = 0; j < o.nchunks; j++)
+		if (o.chunks[j] < 1 || o.chunks[j] > 64 * MiB)
+			die("chunk sizes lie in [1, 64M]");
+
+	find_programs();
+	if (!sim_running()) {
+		/* Re-run inside a private simulator session that ends with us. */
+		char **args = xmalloc(((size_t)argc + 4) * sizeof(*args));
+		int n = 0;
+
+		if (getenv("GNTRING_BENCH_IN_SESSION") != NULL)
+			die("xensim session started but XENSIM_DIR is not usable");
+		if (access(xensim_exe, X_OK) != 0) {
+			fprintf(stderr, "%s: skip: no simulator at %s (set XENSIM)\n",
+				prog, xensim_exe);
+			return 77;
+		}
+		setenv("GNTRING_BENCH_IN_SESSION", "1", 1);
+		args[n++] = xensim_exe;
+		args[n++] = "session";
+		args[n++] = "--";
+		args[n++] = self_exe;
+		for (int i = 1; i < argc; i++)
+			args[n++] = argv[i];
+		args[n] = NULL;
+		execv(xensim_exe, args);
+		die("%s: %s", xensim_exe, strerror(errno));
+	}
+	signal(SIGPIPE, SIG_IGN);
+	reserve_ctl_fd();
+	read_cpu_model();
+	read_loadavg(load_start, sizeof(load_start));
+	run_all(&o);
+	read_loadavg(load_end, sizeof(load_end));
+	if (o.json)
+		print_json(&o);
+	else
+		print_report(&o, argc, argv);
+	return 0;
+}
