@@ -1649,8 +1649,9 @@ xensim_daemon_main(const char *dir, int ready_fd)
 			break;
 		for (i = 0; i < n && !xd_stop; i++) {
 			struct xensim_eptag *tag = evs[i].data.ptr;
+			int type = tag->type;
 
-			switch (tag->type) {
+			switch (type) {
 			case EP_MGMT_LISTEN:
 				xd_mgmt_accept();
 				break;
@@ -1683,8 +1684,8 @@ xensim_daemon_main(const char *dir, int ready_fd)
 			 * A close above may free an object a later event of
 			 * this batch points to: restart the batch then.
 			 */
-			if (tag->type == EP_PROC || tag->type == EP_FILE ||
-			    tag->type == EP_MGMT || tag->type == EP_XS) {
+			if (type == EP_PROC || type == EP_FILE ||
+			    type == EP_MGMT || type == EP_XS) {
 				xd_xs_reap();
 				break;
 			}
