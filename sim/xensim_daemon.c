@@ -274,6 +274,27 @@ xd_domain_introduce(uint32_t domid)
 
 /* ---- event-channel files ---- */
 
+/*
+ * What epoll watches for a file.  An evtchn file is read only when one of
+ * its masked ports is pending (its unmask must redeliver now); otherwise
+ * unmask writes wait in the socket until the next delivery looks for them,
+ * which saves the daemon a wake-up per event.
+ */
+static void
+xd_file_update_events(struct xensim_file *f)
+{
+	uint32_t ev = EPOLLRDHUP;
+
+	if (f->kind != XENSIM_KIND_EVTCHN || f->want_in)
+		ev |= EPOLLIN;
+	if (f->want_out)
+		ev |= EPOLLOUT;
+	if (ev != f->ep_events) {
+		f->ep_events = ev;
+		xd_ep_mod(f->sock, ev, &f->tag);
+	}
+}
+
 static void
 xd_file_flush(struct xensim_file *f)
 {
@@ -288,10 +309,54 @@ xd_file_flush(struct xensim_file *f)
 		memmove(f->outb, f->outb + n, f->outb_len - (size_t)n);
 		f->outb_len -= (size_t)n;
 	}
-	if ((f->outb_len > 0) != f->want_out) {
-		f->want_out = f->outb_len > 0;
-		xd_ep_mod(f->sock, EPOLLIN | (f->want_out ? EPOLLOUT : 0),
-			  &f->tag);
+	f->want_out = f->outb_len > 0;
+	xd_file_update_events(f);
+}
+
+void
+xensim_file_want_input(struct xensim_file *f)
+{
+	f->want_in = true;
+	xd_file_update_events(f);
+}
+
+/* Process the unmask writes waiting in an evtchn file's socket. */
+void
+xensim_file_poll_unmask(struct xensim_file *f)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+	size_t i;
+
+	while (!f->eof) {
+		n = recv(f->sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			f->eof = true; /* closed by epoll's HUP, not here */
+			f->want_in = true;
+			xd_file_update_events(f);
+			return;
+		}
+		if (f->kind != XENSIM_KIND_EVTCHN)
+			continue; /* the gntdev devices have no write() */
+		/* A stream of 4-byte ports, split anywhere. */
+		for (i = 0; i < (size_t)n; i++) {
+			struct xensim_port *p;
+			uint32_t port;
+
+			f->inpart[f->inpart_len++] = buf[i];
+			if (f->inpart_len < 4)
+				continue;
+			memcpy(&port, f->inpart, 4);
+			f->inpart_len = 0;
+			p = xensim_port_get(f->dom, port);
+			/* Unknown ports are ignored, as Linux does. */
+			if (p != NULL && p->owner == f)
+				xensim_evtchn_unmask(f->dom, port);
+		}
 	}
 }
 
@@ -367,45 +432,17 @@ xd_file_close(struct xensim_file *f)
 static void
 xd_file_input(struct xensim_file *f, uint32_t events)
 {
-	uint8_t buf[4096];
-	ssize_t n;
-	size_t i;
-
 	if (events & EPOLLOUT)
 		xd_file_flush(f);
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
 		return;
-	for (;;) {
-		n = recv(f->sock, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			xd_file_close(f);
-			return;
-		}
-		if (f->kind != XENSIM_KIND_EVTCHN)
-			continue; /* the gntdev devices have no write() */
-		/* Unmask writes: a stream of 4-byte ports, split anywhere. */
-		for (i = 0; i < (size_t)n; i++) {
-			uint32_t port;
-
-			f->inpart[f->inpart_len++] = buf[i];
-			if (f->inpart_len < 4)
-				continue;
-			memcpy(&port, f->inpart, 4);
-			f->inpart_len = 0;
-			{
-				struct xensim_port *p =
-					xensim_port_get(f->dom, port);
-
-				/* Unknown ports are ignored, as Linux does. */
-				if (p != NULL && p->owner == f)
-					xensim_evtchn_unmask(f->dom, port);
-			}
-		}
+	xensim_file_poll_unmask(f);
+	if (f->eof || (events & (EPOLLHUP | EPOLLERR))) {
+		xd_file_close(f);
+		return;
 	}
+	f->want_in = false;
+	xd_file_update_events(f);
 }
 
 /* ---- process mappings ---- */
@@ -572,7 +609,9 @@ xd_open_file(struct xensim_proc *p, const struct xensim_hdr *q,
 		if (error != 0)
 			goto fail;
 	}
-	if (xd_ep_add(f->sock, EPOLLIN, &f->tag) < 0) {
+	f->ep_events = EPOLLRDHUP |
+		(f->kind == XENSIM_KIND_EVTCHN ? 0 : EPOLLIN);
+	if (xd_ep_add(f->sock, f->ep_events, &f->tag) < 0) {
 		error = errno;
 		if (f->gf != NULL)
 			gntdev_file_close(f->gf);
@@ -1582,12 +1621,27 @@ xd_cleanup(void)
 	}
 }
 
+/* XENSIM_SPIN_US: busy-poll window after activity (0 turns it off). */
+static uint64_t
+xd_spin_ns(void)
+{
+	const char *env = getenv("XENSIM_SPIN_US");
+	long us = env != NULL ? atol(env) : 50;
+
+	if (us < 0)
+		us = 0;
+	if (us > 10000)
+		us = 10000;
+	return (uint64_t)us * 1000ULL;
+}
+
 int
 xensim_daemon_main(const char *dir, int ready_fd)
 {
 	struct epoll_event evs[64];
 	char path[512], memfd_path[64];
 	sigset_t sigs;
+	uint64_t spin_ns, last_ns = 0;
 	int sfd, lockfd, i, n, rc;
 
 	xd_dir = dir;
@@ -1641,12 +1695,24 @@ xensim_daemon_main(const char *dir, int ready_fd)
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
 	}
+	spin_ns = xd_spin_ns();
 	while (!xd_stop) {
-		n = epoll_wait(xd_epfd, evs, 64, -1);
+		/*
+		 * Right after activity, poll without sleeping for a few tens
+		 * of microseconds: waking a sleeping daemon costs more than
+		 * an event round trip should.
+		 */
+		n = epoll_wait(xd_epfd, evs, 64,
+			       spin_ns > 0 && xd_now_ns() - last_ns < spin_ns ?
+			       0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			break;
+		if (n == 0)
+			continue;
+		if (spin_ns > 0)
+			last_ns = xd_now_ns();
 		for (i = 0; i < n && !xd_stop; i++) {
 			struct xensim_eptag *tag = evs[i].data.ptr;
 			int type = tag->type;

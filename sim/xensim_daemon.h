@@ -126,6 +126,9 @@ struct xensim_file {
 	uint8_t  inpart[4];     /* partial unmask write */
 	uint32_t inpart_len;
 	bool     want_out;
+	bool     want_in;       /* evtchn: a masked port is pending */
+	bool     eof;
+	uint32_t ep_events;     /* what epoll watches now */
 	struct xensim_file *next;
 };
 
@@ -159,6 +162,8 @@ void xensim_port_close(struct xensim_domain *d, uint32_t port);
 
 /* daemon (xensim_daemon.c), called by the machine */
 void xensim_file_deliver(struct xensim_file *f, uint32_t port);
+void xensim_file_poll_unmask(struct xensim_file *f);
+void xensim_file_want_input(struct xensim_file *f);
 void xensim_reclaim_arm(struct xensim_domain *d, unsigned int delay_ms);
 int  xensim_proc_vaddr_lookup(struct xensim_proc *p, uint64_t vaddr,
 			      void **cookiep, uint64_t *lenp);

@@ -318,8 +318,16 @@ xensim_port_raise(struct xensim_domain *d, uint32_t port)
 
 	if (p == NULL || p->state == XENSIM_PORT_FREE)
 		return;
-	if (p->masked || p->owner == NULL) {
+	if (p->owner == NULL) {
 		p->pending = true;
+		return;
+	}
+	/* Unmask writes are read lazily: look for one before deciding. */
+	if (p->masked)
+		xensim_file_poll_unmask(p->owner);
+	if (p->masked) {
+		p->pending = true;
+		xensim_file_want_input(p->owner); /* its unmask redelivers */
 		return;
 	}
 	/* Linux's late EOI: silent until user space writes the port back. */
