@@ -1582,6 +1582,18 @@ static driver_t gntdev_driver = {
 	sizeof(struct gntdev_softc),
 };
 
+/*
+ * This driver replaces sys/dev/xen/gntdev/gntdev.c, which sys/conf/files
+ * builds into every kernel with options XENHVM (GENERIC on amd64).  Both
+ * declare the module "xenpv/gntdev", so gntdev.ko cannot be loaded into such
+ * a kernel: module_register() refuses the name and kldload(8) fails with
+ * EEXIST.  Use it in a kernel whose sys/conf/files no longer lists the old
+ * driver (see gntdev(4)).
+ *
+ * No MODULE_DEPEND on xenpv: xenpv declares no MODULE_VERSION, so the
+ * dependency could never resolve in a kld ("depends on xenpv - not
+ * available").  The xenpv bus and the Xen symbols used here come with
+ * options XENHVM; without it the kld fails to link.
+ */
 DRIVER_MODULE(gntdev, xenpv, gntdev_driver, NULL, NULL);
-MODULE_DEPEND(gntdev, xenpv, 1, 1, 1);
 MODULE_VERSION(gntdev, 1);
