@@ -331,6 +331,11 @@ gntdev_os_page_alloc(void *os __unused, struct gntdev_os_page **pagep)
  * The core frees a page only when no mapping of ours covers it (each of
  * our VM objects holds a mapping reference until its destructor, which runs
  * after the last pmap entry is gone) and the grant has been revoked.
+ * Someone else may still hold a wiring, though: pmap_extract_and_hold()
+ * (vm_fault_quick_hold_pages(), used by pipes, physio, aio) resolves the
+ * fake page's physical address to this real page and wires it.  Then the
+ * holder's vm_page_unwire() frees the page, which has no object, when it
+ * drops the last wiring; we must not.
  */
 void
 gntdev_os_page_free(void *os __unused, struct gntdev_os_page *p)
@@ -338,8 +343,8 @@ gntdev_os_page_free(void *os __unused, struct gntdev_os_page *p)
 
 	KASSERT(p->m->object == NULL, ("gntdev: shared page %p in an object",
 	    p->m));
-	(void)vm_page_unwire_noq(p->m);
-	vm_page_free(p->m);
+	if (vm_page_unwire_noq(p->m))
+		vm_page_free(p->m);
 	free(p, M_GNTDEV);
 }
 
