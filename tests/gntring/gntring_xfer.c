@@ -106,6 +106,11 @@ out:
 static long
 accept_bytes(struct xfer *x, const uint8_t *data, size_t n)
 {
+	if (x->o.hostile) {
+		/* The bytes may be garbage: only the library's safety is tested. */
+		x->got += n;
+		return (long)n;
+	}
 	if (x->got + n > x->o.recv_bytes ||
 	    !xfer_check(x->o.peer_seed, x->got, data, n)) {
 		fail(x, "received bytes", 0);
@@ -190,6 +195,82 @@ finish_writing(struct xfer *x)
 			fail(x, "shutdown_write", err);
 		x->shut = true;
 	}
+}
+
+/*
+ * Victim of a hostile peer (-H): the run must end in -EPROTO or a clean
+ * close (end of stream, EPIPE) or complete; never crash or stall.
+ */
+static int
+run_victim(struct xfer *x)
+{
+	struct pollfd pfd = { .fd = gntring_fd(x->g), .events = POLLIN };
+	double last_progress = xfer_now();
+	bool write_closed = false;
+	const char *end = NULL;
+
+	while (end == NULL) {
+		long wrote = 0, read = 0;
+
+		if (!write_closed) {
+			wrote = step_write(x);
+			if (wrote == -EPIPE) {
+				write_closed = true;
+				wrote = 0;
+			}
+		}
+		read = step_read(x);
+		if (wrote == -EPROTO || read == -EPROTO) {
+			end = "eproto";
+			break;
+		}
+		if (wrote < 0 || read < 0) {
+			fail(x, "victim", wrote < 0 ? wrote : read);
+			return 1;
+		}
+		bool read_over = x->eof || x->got >= x->o.recv_bytes;
+		bool write_over = write_closed || x->sent >= x->o.send_bytes;
+
+		if (read_over && write_over && (x->eof || write_closed)) {
+			end = "closed";
+			break;
+		}
+		if (x->sent >= x->o.send_bytes && x->got >= x->o.recv_bytes) {
+			end = "complete";
+			break;
+		}
+		if (x->eof && !write_closed && wrote == 0) {
+			/* The peer stopped writing; we may still have bytes for it. */
+			int state = gntring_state(x->g);
+
+			if (state == GNTRING_CLOSED) {
+				end = "closed";
+				break;
+			}
+		}
+		if (wrote > 0 || read > 0) {
+			last_progress = xfer_now();
+			continue;
+		}
+		if (xfer_now() - last_progress > 8.0) {
+			fail(x, "victim stalled for 8 s", -ETIMEDOUT);
+			return 1;
+		}
+		/* Short polls: a hostile peer may have eaten our wake-up requests. */
+		poll(&pfd, 1, 200);
+		int state = gntring_process(x->g);
+		if (state == GNTRING_BROKEN) {
+			end = "eproto";
+			break;
+		}
+		if (state < 0) {
+			fail(x, "process", state);
+			return 1;
+		}
+	}
+	printf("%s END %s (sent %" PRIu64 ", got %" PRIu64 ", state %d)\n", who(x),
+	       end, x->sent, x->got, (int)gntring_state(x->g));
+	return 0;
 }
 
 static int
@@ -284,7 +365,7 @@ main(int argc, char **argv)
 	unsigned int flags;
 
 	memset(&x, 0, sizeof(x));
-	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemR");
+	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemRH");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)x.o.timeout_s);
 	x.wbuf = malloc(x.o.max_chunk);
@@ -296,7 +377,7 @@ main(int argc, char **argv)
 	sha256_init(&x.sent_hash);
 	sha256_init(&x.got_hash);
 
-	flags = x.o.threads ? 0 : GNTRING_NONBLOCK;
+	flags = x.o.threads && !x.o.hostile ? 0 : GNTRING_NONBLOCK;
 	if (x.o.server)
 		x.g = gntring_listen((uint16_t)x.o.peer_domid, x.o.path,
 				     x.o.read_min, x.o.write_min, flags);
@@ -314,6 +395,14 @@ main(int argc, char **argv)
 	fflush(stdout);
 	x.start = xfer_now();
 
+	if (x.o.hostile) {
+		int rc = run_victim(&x);
+
+		gntring_close(x.g);
+		free(x.wbuf);
+		free(x.rbuf);
+		return rc;
+	}
 	if (x.o.threads) {
 		pthread_t w, r;
 

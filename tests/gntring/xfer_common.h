@@ -35,6 +35,7 @@ struct xfer_opts {
 	bool messages;		/* -m: framed messages */
 	int timeout_s;		/* -t: whole-run watchdog */
 	bool recv_first;	/* -R: start sending only after receiving all */
+	bool hostile;		/* -H: victim of a hostile peer (gntring_xfer) */
 };
 
 /* Word i of stream `seed` (splitmix64). */
@@ -121,7 +122,7 @@ xfer_usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s server|client peer-domid xenstore-path [-b send] [-B recv]\n"
 		"       [-l read-min] [-w write-min] [-s seed-base] [-c max-chunk]\n"
-		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R]\n", prog);
+		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R] [-H]\n", prog);
 	exit(2);
 }
 
@@ -165,6 +166,7 @@ xfer_parse(int argc, char **argv, struct xfer_opts *o, const char *allowed)
 		case 'e': o->half_close = true; break;
 		case 'm': o->messages = true; break;
 		case 'R': o->recv_first = true; break;
+		case 'H': o->hostile = true; break;
 		default: xfer_usage(argv[0]);
 		}
 	}
