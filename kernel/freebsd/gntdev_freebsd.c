@@ -411,6 +411,7 @@ gntdev_os_region_alloc(void *os, uint32_t npages,
 {
 	struct gntdev_softc *sc;
 	struct gntdev_os_region *r;
+	vm_page_t m;
 
 	sc = os;
 	KASSERT(npages > 0, ("gntdev: empty region"));
@@ -423,20 +424,55 @@ gntdev_os_region_alloc(void *os, uint32_t npages,
 		return (ENOMEM);
 	}
 	r->base = (vm_paddr_t)rman_get_start(r->res);
-	KASSERT((r->base & PAGE_MASK) == 0, ("gntdev: unaligned region"));
-	KASSERT(PHYS_TO_VM_PAGE(r->base) != NULL &&
-	    (PHYS_TO_VM_PAGE(r->base)->flags & PG_FICTITIOUS) != 0,
-	    ("gntdev: region %#jx has no fictitious pages",
-	    (uintmax_t)r->base));
+	/*
+	 * Checked at run time, not only under INVARIANTS: some versions of
+	 * xenpv ask rman for no alignment at all, and every page of the
+	 * range must be a fictitious page for the pager.
+	 */
+	m = PHYS_TO_VM_PAGE(r->base);
+	if ((r->base & PAGE_MASK) != 0 || m == NULL ||
+	    (m->flags & PG_FICTITIOUS) == 0) {
+		device_printf(sc->sc_dev,
+		    "unusable region at %#jx for %u pages\n",
+		    (uintmax_t)r->base, npages);
+		(void)xenmem_free(sc->sc_dev, r->rid, r->res);
+		free(r, M_GNTDEV);
+		return (ENOMEM);
+	}
 	*regionp = r;
 	return (0);
 }
 
 /*
- * Give the range back, unless an unmap of one of its grants failed: a
+ * True when some page of the region is still used by someone other than
+ * the fictitious-page registration itself (one wiring, no object): a VM
+ * object that did not die, or a wiring taken by pmap_extract_and_hold()
+ * for I/O on a user buffer that was mapped from us.  Unregistering the
+ * range would free vm_page structures that are still referenced.
+ */
+static bool
+gntdev_region_busy(struct gntdev_os_region *r)
+{
+	vm_page_t m;
+	uint32_t i;
+
+	for (i = 0; i < r->npages; i++) {
+		m = PHYS_TO_VM_PAGE(r->base + ptoa((vm_paddr_t)i));
+		if (m == NULL)
+			continue;
+		if (m->object != NULL ||
+		    VPRC_WIRE_COUNT(atomic_load_int(&m->ref_count)) != 1)
+			return (true);
+	}
+	return (false);
+}
+
+/*
+ * Give the range back, unless an unmap of one of its grants failed (a
  * foreign frame may then still sit at that guest-physical address, and
- * handing the range to the next map would alias it.  Leaking a little
- * address space is the safe choice.
+ * handing the range to the next map would alias it) or one of its pages is
+ * still referenced (see gntdev_region_busy()).  Leaking a little address
+ * space is the safe choice.
  */
 void
 gntdev_os_region_free(void *os, struct gntdev_os_region *r)
@@ -445,10 +481,11 @@ gntdev_os_region_free(void *os, struct gntdev_os_region *r)
 	int error;
 
 	sc = os;
-	if (r->leak) {
+	if (r->leak || gntdev_region_busy(r)) {
 		device_printf(sc->sc_dev,
-		    "keeping %u pages at %#jx: grants still mapped\n",
-		    r->npages, (uintmax_t)r->base);
+		    "keeping %u pages at %#jx: %s\n", r->npages,
+		    (uintmax_t)r->base, r->leak ? "grants still mapped" :
+		    "pages still referenced");
 		free(r, M_GNTDEV);
 		return;
 	}
@@ -495,9 +532,13 @@ gntdev_os_map_grants(void *os __unused, struct gntdev_os_region *r,
 	error = HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, gops, n);
 	if (error != 0) {
 		/*
-		 * The call itself failed (bad arguments or copy): Xen checks
-		 * those before performing any operation of the batch.
+		 * The call itself failed.  Xen rejects a bad command or count
+		 * before doing anything, but a fault copying an op in or out
+		 * stops the batch half way, and then the statuses are lost.
+		 * The core will treat every op as failed; keep the range
+		 * out of reuse in case some grant did get mapped.
 		 */
+		r->leak = true;
 		free(gops, M_GNTDEV);
 		return (gntdev_xen_error(error));
 	}
