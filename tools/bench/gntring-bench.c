@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include <libxenvchan.h>
+#include <xenevtchn.h>
 
 #include "gntring.h"
 
@@ -59,11 +60,13 @@ enum api {
 	API_VCHAN,	/* Debian's libxenvchan */
 	API_PIPE,	/* two pipes between two processes */
 	API_UNIX,	/* a UNIX stream socket pair between two processes */
+	API_EVTCHN,	/* bare simulated event channel: ping-pong floor */
+	API_MEMCPY,	/* memcpy in one process */
 	API_COUNT
 };
 
 static const char *const api_names[API_COUNT] = {
-	"gntring", "gntring-zc", "xenvchan", "pipe", "unix",
+	"gntring", "gntring-zc", "xenvchan", "pipe", "unix", "evtchn", "memcpy",
 };
 
 enum kind { KIND_ONEWAY, KIND_BOTHWAYS, KIND_PINGPONG, KIND_COUNT };
@@ -303,6 +306,8 @@ struct chan {
 	struct gntring *g;
 	struct libxenvchan *v;
 	int rfd, wfd;		/* pipe / unix */
+	xenevtchn_handle *evh;	/* evtchn */
+	evtchn_port_t port;
 	uint64_t sink;		/* zero-copy reader's sum */
 	bool check;
 };
@@ -341,6 +346,9 @@ chan_write(struct chan *c, enum api api, const uint8_t *buf, size_t n)
 	case API_VCHAN:
 		r = libxenvchan_write(c->v, buf, n);
 		return r < 0 ? -EPIPE : r;
+	case API_EVTCHN:
+		/* One event stands for a whole message. */
+		return xenevtchn_notify(c->evh, c->port) < 0 ? -errno : (ssize_t)n;
 	default:
 		r = write(c->wfd, buf, n);
 		if (r < 0)
@@ -390,6 +398,14 @@ chan_read(struct chan *c, enum api api, uint8_t *buf, size_t n, uint64_t pos)
 		if (r < 0)
 			return -EPIPE;
 		break;
+	case API_EVTCHN: {
+		/* Wait for one event as libxenvchan_wait() does: read, unmask. */
+		xenevtchn_port_or_error_t port = xenevtchn_pending(c->evh);
+
+		if (port < 0 || xenevtchn_unmask(c->evh, (evtchn_port_t)port) < 0)
+			return -errno;
+		return (ssize_t)n;
+	}
 	default:
 		r = read(c->rfd, buf, n);
 		if (r < 0)
@@ -416,6 +432,8 @@ chan_set_blocking(struct chan *c, bool blocking)
 	case API_VCHAN:
 		/* A signed 1-bit field in Debian's 4.17 header: -1 is "true". */
 		c->v->blocking = blocking ? -1 : 0;
+		break;
+	case API_EVTCHN:
 		break;
 	default: {
 		int fds[2] = { c->rfd, c->wfd };
@@ -653,12 +671,12 @@ run_pong(struct worker *w, enum api api, uint64_t iters)
 	return 0;
 }
 
-/* Execute commands from the control socket until QUIT. */
+/* Say hello (with a value for the orchestrator), then execute commands until QUIT. */
 static int
-worker_serve(struct chan *c)
+worker_serve(struct chan *c, uint64_t hello_value)
 {
 	struct worker w = { .chan = *c };
-	struct ctl_reply hello = { 0 };
+	struct ctl_reply hello = { .lat_median_ns = hello_value };
 
 	worker_buffers(&w, 64 * KiB);
 	chan_set_blocking(&w.chan, true);
@@ -723,6 +741,24 @@ worker_main(bool server, enum api api, uint64_t ring, uint16_t peer,
 	struct ctl_reply fail = { .status = -EIO };
 	int rc;
 
+	if (api == API_EVTCHN) {
+		/* The server's port travels to the client through the orchestrator. */
+		xenevtchn_port_or_error_t port;
+
+		c.evh = xenevtchn_open(NULL, 0);
+		if (c.evh == NULL)
+			goto fail;
+		port = server ? xenevtchn_bind_unbound_port(c.evh, peer) :
+				xenevtchn_bind_interdomain(c.evh, peer,
+							   (evtchn_port_t)atoi(path));
+		if (port < 0 || xenevtchn_unmask(c.evh, (evtchn_port_t)port) < 0)
+			goto fail;
+		c.port = (evtchn_port_t)port;
+		rc = worker_serve(&c, c.port);
+		xenevtchn_unbind(c.evh, c.port);
+		xenevtchn_close(c.evh);
+		return rc;
+	}
 	if (api == API_VCHAN) {
 		if (server) {
 			c.v = libxenvchan_server_init(NULL, peer, path, ring, ring);
@@ -746,13 +782,14 @@ worker_main(bool server, enum api api, uint64_t ring, uint16_t peer,
 			gntring_wait(c.g, 1000);
 	}
 	if (c.g == NULL && c.v == NULL) {
+fail:
 		snprintf(fail.msg, sizeof(fail.msg), "%s %s init: %s",
 			 api_names[api], server ? "server" : "client",
 			 strerror(errno));
 		ctl_write(CTL_FD, &fail, sizeof(fail));
 		return 1;
 	}
-	rc = worker_serve(&c);
+	rc = worker_serve(&c, 0);
 	if (c.g != NULL)
 		gntring_close(c.g);
 	if (c.v != NULL)
@@ -771,6 +808,9 @@ struct options {
 	int nrings;
 	uint64_t chunks[8];
 	int nchunks;
+	uint64_t fixed_amount;		/* --amount: no calibration (for profiling) */
+	bool skip_api[API_COUNT];	/* --apis leaves these out */
+	bool skip_kind[KIND_COUNT];	/* --kinds leaves these out */
 };
 
 static char self_exe[PATH_MAX];
@@ -829,7 +869,8 @@ peer_start(struct peer *p, char *const argv[], void (*child_fn)(void *), void *a
 	p->ctl = sv[0];
 }
 
-static void
+/* The worker is set up; returns the value its hello carries. */
+static uint64_t
 peer_expect_hello(struct peer *p, const char *what)
 {
 	struct ctl_reply rep;
@@ -839,6 +880,7 @@ peer_expect_hello(struct peer *p, const char *what)
 		die("%s: no answer from the worker: %s", what, strerror(-err));
 	if (rep.status < 0)
 		die("%s: %s", what, rep.msg);
+	return rep.lat_median_ns;
 }
 
 static unsigned int pair_serial;
@@ -866,6 +908,14 @@ pair_start_sim(struct pair *pr, enum api api, uint64_t ring, bool check)
 	cli[7] = "client";
 	cli[10] = "1";
 	peer_start(&pr->server, srv, NULL, NULL);
+	if (api == API_EVTCHN) {
+		/* The client binds to the port the server got. */
+		snprintf(srvpath, sizeof(srvpath), "%" PRIu64,
+			 peer_expect_hello(&pr->server, api_names[api]));
+		peer_start(&pr->client, cli, NULL, NULL);
+		peer_expect_hello(&pr->client, api_names[api]);
+		return;
+	}
 	peer_start(&pr->client, cli, NULL, NULL);
 	peer_expect_hello(&pr->server, api_names[api]);
 	peer_expect_hello(&pr->client, api_names[api]);
@@ -885,7 +935,7 @@ fd_worker(void *arg)
 	struct chan c = { .api = e->api, .rfd = e->rfd, .wfd = e->wfd,
 			  .check = e->check };
 
-	exit(worker_serve(&c));
+	exit(worker_serve(&c, 0));
 }
 
 static void
@@ -1049,7 +1099,7 @@ calibrate(struct pair *pr, enum api api, enum kind kind, uint64_t chunk,
 
 struct result {
 	enum kind kind;
-	enum api api;	/* or API_COUNT for memcpy */
+	enum api api;
 	uint64_t ring;	/* 0: vchan default; UINT64_MAX: not a ring */
 	uint64_t chunk;
 	uint64_t amount;
@@ -1125,32 +1175,48 @@ measure_interleaved(struct pair **pairs, const enum api *apis, int npairs,
 		    enum kind kind, uint64_t ring, uint64_t chunk,
 		    const struct options *o)
 {
-	struct result *res[8];
+	struct pair *kept[8];
+	enum api kept_apis[8];
+	size_t res[8];	/* indices: result_new() may move the array */
 	char rl[24], cl[24];
+	int n = 0;
 
+	if (o->skip_kind[kind])
+		return;
+	for (int i = 0; i < npairs; i++) {
+		if (!o->skip_api[apis[i]]) {
+			kept[n] = pairs[i];
+			kept_apis[n++] = apis[i];
+		}
+	}
+	pairs = kept;
+	apis = kept_apis;
+	npairs = n;
 	for (int i = 0; i < npairs; i++) {
 		progress("%s %s ring %s chunk %s: calibrating", api_names[apis[i]],
 			 kind_names[kind], size_label(ring, rl, sizeof(rl)),
 			 size_label(chunk, cl, sizeof(cl)));
-		res[i] = result_new(kind, apis[i], ring, chunk);
-		res[i]->amount = calibrate(pairs[i], apis[i], kind, chunk, o->seconds);
+		result_new(kind, apis[i], ring, chunk);
+		res[i] = nresults - 1;
+		results[res[i]].amount = o->fixed_amount ? o->fixed_amount :
+			calibrate(pairs[i], apis[i], kind, chunk, o->seconds);
 	}
 	for (int rep = 0; rep < o->reps; rep++) {
 		for (int i = 0; i < npairs; i++) {
+			struct result *r = &results[res[i]];
 			struct sample s = measure(pairs[i], apis[i], kind, chunk,
-						  res[i]->amount);
+						  r->amount);
 
 			progress("%s %s ring %s chunk %s: rep %d", api_names[apis[i]],
 				 kind_names[kind], size_label(ring, rl, sizeof(rl)),
 				 size_label(chunk, cl, sizeof(cl)), rep + 1);
-			res[i]->value[res[i]->n] = kind == KIND_PINGPONG ?
-						   s.lat_median_us : s.mbps;
-			res[i]->p99[res[i]->n] = s.lat_p99_us;
-			res[i]->n++;
+			r->value[r->n] = kind == KIND_PINGPONG ? s.lat_median_us : s.mbps;
+			r->p99[r->n] = s.lat_p99_us;
+			r->n++;
 		}
 	}
 	for (int i = 0; i < npairs; i++)
-		result_finish(res[i]);
+		result_finish(&results[res[i]]);
 }
 
 /* memcpy of `chunk` between two hot buffers: MB/s. */
@@ -1271,7 +1337,7 @@ print_throughput_table(const struct options *o, enum kind kind)
 			double zc = value_of(kind, API_ZC, ring, chunk);
 			double vch = value_of(kind, API_VCHAN, ring, chunk);
 			double pipe_v = value_of(kind, API_PIPE, UINT64_MAX, chunk);
-			double mc = value_of(KIND_ONEWAY, API_COUNT, UINT64_MAX, chunk);
+			double mc = value_of(KIND_ONEWAY, API_MEMCPY, UINT64_MAX, chunk);
 
 			printf("%-6s %-6s %10.1f %10.1f %10.1f",
 			       size_label(ring, rl, sizeof(rl)),
@@ -1311,7 +1377,7 @@ print_report(const struct options *o, int argc, char **argv)
 	       "unix-1way", "pipe-2way", "unix-2way", "memcpy", "memcpy/2");
 	for (int j = 0; j < o->nchunks; j++) {
 		uint64_t c = o->chunks[j];
-		double mc = value_of(KIND_ONEWAY, API_COUNT, UINT64_MAX, c);
+		double mc = value_of(KIND_ONEWAY, API_MEMCPY, UINT64_MAX, c);
 
 		printf("%-6s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n",
 		       size_label(c, cl, sizeof(cl)),
@@ -1323,8 +1389,12 @@ print_report(const struct options *o, int argc, char **argv)
 	print_throughput_table(o, KIND_ONEWAY);
 	print_throughput_table(o, KIND_BOTHWAYS);
 
-	printf("\nPing-pong, %d B round trip, µs: median (p99), median of %d runs; "
-	       "pipe %.1f (%.1f), unix %.1f (%.1f)\n", PING_BYTES, o->reps,
+	printf("\nPing-pong, %d B round trip, µs: median (p99), median of %d runs\n"
+	       "bare simulated event channel (two wake-ups, no data): %.1f (%.1f)\n",
+	       PING_BYTES, o->reps,
+	       value_of(KIND_PINGPONG, API_EVTCHN, UINT64_MAX, PING_BYTES),
+	       p99_of(API_EVTCHN, UINT64_MAX));
+	printf("pipe %.1f (%.1f), unix %.1f (%.1f)\n",
 	       value_of(KIND_PINGPONG, API_PIPE, UINT64_MAX, PING_BYTES),
 	       p99_of(API_PIPE, UINT64_MAX),
 	       value_of(KIND_PINGPONG, API_UNIX, UINT64_MAX, PING_BYTES),
@@ -1364,8 +1434,7 @@ print_json(const struct options *o)
 		const struct result *r = &results[i];
 
 		printf("    {\"kind\": \"%s\", \"api\": \"%s\", ",
-		       kind_names[r->kind], r->api == API_COUNT ? "memcpy" :
-		       api_names[r->api]);
+		       kind_names[r->kind], api_names[r->api]);
 		if (r->ring == UINT64_MAX)
 			printf("\"ring\": null, ");
 		else if (r->ring == 0)
@@ -1396,7 +1465,11 @@ usage(void)
 		"usage: gntring-bench [--quick] [--json] [--check] [--reps N] "
 		"[--seconds S]\n"
 		"                     [--rings default,4K,64K,1M] "
-		"[--chunks 64,1K,16K,256K]\n");
+		"[--chunks 64,1K,16K,256K]\n"
+		"                     [--apis gntring,gntring-zc,xenvchan,pipe,unix,"
+		"evtchn,memcpy]\n"
+		"                     [--kinds oneway,bothways,pingpong] "
+		"[--amount BYTES|ROUNDTRIPS]\n");
 	exit(2);
 }
 
@@ -1414,6 +1487,28 @@ parse_list(const char *text, uint64_t *out, int cap)
 		n++;
 	}
 	return n;
+}
+
+/* A comma list of names: skip[] is set for every name not in it. */
+static int
+parse_names(const char *text, const char *const *names, int count, bool *skip)
+{
+	char buf[256], *save = NULL, *tok;
+
+	for (int k = 0; k < count; k++)
+		skip[k] = true;
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int k = 0;
+
+		while (k < count && strcmp(tok, names[k]) != 0)
+			k++;
+		if (k == count)
+			return -1;
+		skip[k] = false;
+	}
+	return 0;
 }
 
 static void
@@ -1440,9 +1535,9 @@ find_programs(void)
 static void
 run_all(const struct options *o)
 {
-	struct pair base[2];
-	enum api base_apis[2] = { API_PIPE, API_UNIX };
-	struct pair *base_ptrs[2] = { &base[0], &base[1] };
+	struct pair base[3];
+	enum api base_apis[3] = { API_PIPE, API_UNIX, API_EVTCHN };
+	struct pair *base_ptrs[3] = { &base[0], &base[1], &base[2] };
 
 	/* Baselines first: pipe and socket interleaved, then memcpy. */
 	pair_start_fds(&base[0], API_PIPE, o->check);
@@ -1453,12 +1548,17 @@ run_all(const struct options *o)
 		measure_interleaved(base_ptrs, base_apis, 2, KIND_BOTHWAYS, UINT64_MAX,
 				    o->chunks[j], o);
 	}
-	measure_interleaved(base_ptrs, base_apis, 2, KIND_PINGPONG, UINT64_MAX,
+	/* The bare event channel bounds every ping-pong in the simulator. */
+	if (!o->skip_kind[KIND_PINGPONG] && !o->skip_api[API_EVTCHN])
+		pair_start_sim(&base[2], API_EVTCHN, 0, false);
+	else
+		base[2].server.pid = base[2].client.pid = -1;
+	measure_interleaved(base_ptrs, base_apis, 3, KIND_PINGPONG, UINT64_MAX,
 			    PING_BYTES, o);
-	pair_stop(&base[0]);
-	pair_stop(&base[1]);
-	for (int j = 0; j < o->nchunks; j++) {
-		struct result *r = result_new(KIND_ONEWAY, API_COUNT, UINT64_MAX,
+	for (int i = 0; i < 3; i++)
+		pair_stop(&base[i]);
+	for (int j = 0; j < o->nchunks && !o->skip_api[API_MEMCPY]; j++) {
+		struct result *r = result_new(KIND_ONEWAY, API_MEMCPY, UINT64_MAX,
 					      o->chunks[j]);
 
 		progress("memcpy chunk %" PRIu64, o->chunks[j]);
@@ -1474,8 +1574,14 @@ run_all(const struct options *o)
 		struct pair *pairs[3] = { &gnt, &gnt, &vch };
 		enum api apis[3] = { API_COPY, API_ZC, API_VCHAN };
 
-		pair_start_sim(&gnt, API_COPY, ring, o->check);
-		pair_start_sim(&vch, API_VCHAN, ring, o->check);
+		if (o->skip_api[API_COPY] && o->skip_api[API_ZC])
+			gnt.server.pid = gnt.client.pid = -1;
+		else
+			pair_start_sim(&gnt, API_COPY, ring, o->check);
+		if (o->skip_api[API_VCHAN])
+			vch.server.pid = vch.client.pid = -1;
+		else
+			pair_start_sim(&vch, API_VCHAN, ring, o->check);
 		for (int j = 0; j < o->nchunks; j++) {
 			measure_interleaved(pairs, apis, 3, KIND_ONEWAY, ring,
 					    o->chunks[j], o);
@@ -1576,6 +1682,15 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--chunks") == 0 && i + 1 < argc) {
 			o.nchunks = parse_list(argv[++i], o.chunks, 8);
 			chunks_set = true;
+		} else if (strcmp(a, "--amount") == 0 && i + 1 < argc) {
+			if (parse_size(argv[++i], &o.fixed_amount) < 0)
+				usage();
+		} else if (strcmp(a, "--apis") == 0 && i + 1 < argc) {
+			if (parse_names(argv[++i], api_names, API_COUNT, o.skip_api) < 0)
+				usage();
+		} else if (strcmp(a, "--kinds") == 0 && i + 1 < argc) {
+			if (parse_names(argv[++i], kind_names, KIND_COUNT, o.skip_kind) < 0)
+				usage();
 		} else
 			usage();
 	}
