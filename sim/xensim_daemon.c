@@ -978,7 +978,7 @@ xd_proc_input(struct xensim_proc *p)
 	static uint8_t inl[XENSIM_RECV_INLINE];
 	int budget;
 
-	for (budget = 0; budget < 64; budget++) {
+	for (budget = 0; budget < 1; budget++) { /* epoll is level-triggered */
 		struct xd_reply r;
 		struct xensim_hdr q;
 		void *buf;
