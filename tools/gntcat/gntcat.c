@@ -22,14 +22,12 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,15 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gntcat_args.h"
 #include "gntring.h"
 
 extern char **environ;
 
 #define BUFFER_SIZE		(256u * 1024u)
-#define DEFAULT_RING_SIZE	(64u * 1024u)
-#define DOMID_MAX		32751	/* DOMID_FIRST_RESERVED - 1 */
-#define XS_PATH_MAX		3072	/* xenstore's XENSTORE_ABS_PATH_MAX */
-#define WAIT_SECONDS_MAX	86400
 #define CONNECT_SLICE_MS	200	/* a pending signal is noticed this fast */
 #define PROGRESS_TTY_MS		250
 #define PROGRESS_LOG_MS		1000
@@ -57,19 +52,6 @@ extern char **environ;
  * quiet channel after that means nothing more is coming.
  */
 #define VCHAN_PEER_GRACE_MS	250
-
-struct options {
-	bool		 listen;	/* -l: server */
-	bool		 keep;		/* -k: serve successive clients */
-	int		 verbosity;	/* -1 quiet (-q), 0, 1 verbose (-v) */
-	const char	*command;	/* -e */
-	const char	*socket_path;	/* -U */
-	size_t		 read_ring;	/* -r: ring we read */
-	size_t		 write_ring;	/* -s: ring we write */
-	int		 wait_seconds;	/* -w: client waits for the server */
-	uint16_t	 domid;
-	const char	*path;
-};
 
 /* A byte queue: data[head, tail) is pending. */
 struct buffer {
@@ -100,11 +82,7 @@ struct session {
 	bool		 progress_shown;
 };
 
-static struct options opt = {
-	.read_ring = DEFAULT_RING_SIZE,
-	.write_ring = DEFAULT_RING_SIZE,
-	.wait_seconds = -1,
-};
+static struct gntcat_options opt;
 
 static volatile sig_atomic_t caught_signal;
 static sigset_t stop_signals;	/* blocked except while we sleep in ppoll */
@@ -113,12 +91,6 @@ static const char *created_socket;	/* -U client: ours to unlink */
 static int stdio_flags[2] = { -1, -1 };	/* stdin/stdout flags to restore */
 
 static void usage(void) __attribute__((noreturn));
-static void usage_error(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-static long long parse_number(const char *, long long, long long,
-    const char **);
-static size_t parse_ring_size(const char *, const char *);
-static void parse_options(int, char **);
 static int64_t now_ms(void);
 static void on_stop_signal(int);
 static void setup_signals(void);
@@ -162,174 +134,6 @@ usage(void)
 	    "usage: gntcat [-kqv] [-e command] [-U socket] [-w seconds] domid path\n"
 	    "       gntcat -l [-kqv] [-e command] [-r size] [-s size] [-U socket] domid path\n");
 	exit(EX_USAGE);
-}
-
-/* Say what was wrong with the command line, then show the usage. */
-static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vwarnx(fmt, ap);
-	va_end(ap);
-	usage();
-}
-
-/*
- * strtonum(3) for glibc: the whole of `text` must be a decimal integer in
- * [min, max].  On failure returns 0 and points *errstr at "invalid",
- * "too small" or "too large"; on success *errstr is NULL.
- */
-static long long
-parse_number(const char *text, long long min, long long max,
-    const char **errstr)
-{
-	char *end;
-	long long value;
-
-	*errstr = "invalid";
-	/* strtoll would skip blanks and take a "+"; the grammar has neither,
-	 * and a "-" only where the range has negative numbers. */
-	if (text == NULL || text[0] == '\0')
-		return 0;
-	if (!isdigit((unsigned char)text[0]) &&
-	    !(min < 0 && text[0] == '-' && isdigit((unsigned char)text[1])))
-		return 0;
-	errno = 0;
-	value = strtoll(text, &end, 10);
-	if (*end != '\0')
-		return 0;
-	if ((errno == ERANGE && value == LLONG_MIN) || value < min) {
-		*errstr = "too small";
-		return 0;
-	}
-	if ((errno == ERANGE && value == LLONG_MAX) || value > max) {
-		*errstr = "too large";
-		return 0;
-	}
-	*errstr = NULL;
-	return value;
-}
-
-/*
- * A ring size: digits with an optional K or M suffix (binary units), in
- * [1K, 1M], rounded up to a power of two as the wire requires.
- */
-static size_t
-parse_ring_size(const char *flag, const char *text)
-{
-	char digits[32];
-	const char *errstr;
-	size_t len = strlen(text), size;
-	long long value, unit = 1;
-
-	if (len > 0 && strchr("kK", text[len - 1]) != NULL)
-		unit = 1024;
-	else if (len > 0 && strchr("mM", text[len - 1]) != NULL)
-		unit = 1024 * 1024;
-	if (unit != 1)
-		len--;
-	if (len == 0 || len >= sizeof(digits))
-		usage_error("%s: invalid ring size \"%s\" (1K..1M)", flag, text);
-	memcpy(digits, text, len);
-	digits[len] = '\0';
-	value = parse_number(digits, 0, GNTRING_RING_MAX / unit, &errstr);
-	if (errstr == NULL && value * unit < GNTRING_RING_MIN)
-		errstr = "too small";
-	if (errstr != NULL)
-		usage_error("%s: ring size \"%s\" is %s (1K..1M)", flag, text,
-		    errstr);
-	for (size = GNTRING_RING_MIN; size < (size_t)(value * unit); size <<= 1)
-		continue;
-	return size;
-}
-
-static void
-parse_options(int argc, char **argv)
-{
-	const char *errstr;
-	bool rflag = false, sflag = false, qflag = false, vflag = false;
-	int ch;
-
-	while ((ch = getopt(argc, argv, "e:klqr:s:U:vw:")) != -1) {
-		switch (ch) {
-		case 'e':
-			if (optarg[0] == '\0')
-				usage_error("-e: empty command");
-			opt.command = optarg;
-			break;
-		case 'k':
-			opt.keep = true;
-			break;
-		case 'l':
-			opt.listen = true;
-			break;
-		case 'q':
-			qflag = true;
-			break;
-		case 'r':
-			opt.read_ring = parse_ring_size("-r", optarg);
-			rflag = true;
-			break;
-		case 's':
-			opt.write_ring = parse_ring_size("-s", optarg);
-			sflag = true;
-			break;
-		case 'U':
-			if (optarg[0] == '\0' ||
-			    strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-				usage_error("-U: socket path is empty or longer "
-				    "than %zu bytes",
-				    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			opt.socket_path = optarg;
-			break;
-		case 'v':
-			vflag = true;
-			break;
-		case 'w':
-			opt.wait_seconds = (int)parse_number(optarg, 0,
-			    WAIT_SECONDS_MAX, &errstr);
-			if (errstr != NULL)
-				usage_error("-w: seconds \"%s\" is %s (0..%d)",
-				    optarg, errstr, WAIT_SECONDS_MAX);
-			break;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 2)
-		usage_error(argc < 2 ? "missing domid or path" :
-		    "too many arguments");
-
-	/* Reject conflicts before anything touches Xen. */
-	if (qflag && vflag)
-		usage_error("cannot use -q and -v");
-	if (opt.command != NULL && opt.socket_path != NULL)
-		usage_error("cannot use -e and -U");
-	if (!opt.listen && (rflag || sflag))
-		usage_error("-r and -s need -l: the server sizes the rings");
-	if (opt.listen && opt.wait_seconds >= 0)
-		usage_error("cannot use -w with -l");
-	if (opt.keep && !opt.listen && opt.socket_path == NULL)
-		usage_error("-k needs -l or -U");
-	if (opt.keep && opt.listen && opt.command == NULL &&
-	    opt.socket_path == NULL)
-		usage_error("-k -l needs -e or -U: stdin can serve only once");
-	opt.verbosity = vflag ? 1 : qflag ? -1 : 0;
-	if (opt.wait_seconds < 0)
-		opt.wait_seconds = 0;
-
-	opt.domid = (uint16_t)parse_number(argv[0], 0, DOMID_MAX, &errstr);
-	if (errstr != NULL)
-		usage_error("domid \"%s\" is %s (0..%d)", argv[0], errstr,
-		    DOMID_MAX);
-	if (argv[1][0] == '\0' || strlen(argv[1]) > XS_PATH_MAX)
-		usage_error("path is empty or longer than %d bytes",
-		    XS_PATH_MAX);
-	opt.path = argv[1];
 }
 
 static int64_t
@@ -1168,7 +972,11 @@ main(int argc, char *argv[])
 {
 	int rc;
 
-	parse_options(argc, argv);
+	if (gntcat_parse_args(argc, argv, &opt) != 0) {
+		if (opt.error != NULL)
+			warnx("%s", opt.error);
+		usage();
+	}
 	setup_signals();
 
 	if (opt.command == NULL && opt.socket_path == NULL) {
