@@ -62,11 +62,13 @@ enum api {
 	API_UNIX,	/* a UNIX stream socket pair between two processes */
 	API_EVTCHN,	/* bare simulated event channel: ping-pong floor */
 	API_MEMCPY,	/* memcpy in one process */
+	API_EXP,	/* copy API of the libgntring in --exp-libdir (A/B tests) */
 	API_COUNT
 };
 
 static const char *const api_names[API_COUNT] = {
 	"gntring", "gntring-zc", "xenvchan", "pipe", "unix", "evtchn", "memcpy",
+	"gntring-exp",
 };
 
 enum kind { KIND_ONEWAY, KIND_BOTHWAYS, KIND_PINGPONG, KIND_COUNT };
@@ -809,6 +811,7 @@ struct options {
 	uint64_t chunks[8];
 	int nchunks;
 	uint64_t fixed_amount;		/* --amount: no calibration (for profiling) */
+	const char *exp_libdir;		/* --exp-libdir: a second libgntring, A/B */
 	bool skip_api[API_COUNT];	/* --apis leaves these out */
 	bool skip_kind[KIND_COUNT];	/* --kinds leaves these out */
 };
@@ -844,6 +847,8 @@ peer_stop(struct peer *p, bool kill_it)
 }
 
 /* Start a worker: `argv` runs with fd 3 as its control socket. */
+static const char *exp_libdir_env;	/* LD_LIBRARY_PATH for the next sim worker */
+
 static void
 peer_start(struct peer *p, char *const argv[], void (*child_fn)(void *), void *arg)
 {
@@ -858,6 +863,8 @@ peer_start(struct peer *p, char *const argv[], void (*child_fn)(void *), void *a
 		if (dup2(sv[1], CTL_FD) < 0)
 			_exit(127);
 		if (argv != NULL) {
+			if (exp_libdir_env != NULL)
+				setenv("LD_LIBRARY_PATH", exp_libdir_env, 1);
 			execv(argv[0], argv);
 			fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
 			_exit(127);
@@ -885,38 +892,71 @@ peer_expect_hello(struct peer *p, const char *what)
 
 static unsigned int pair_serial;
 
+#define WORKER_ARGV_MAX 32
+
+/*
+ * The command line of a simulated-domain worker: xensim run --domid D --
+ * [$GNTRING_BENCH_WRAP...] self --worker ROLE API RING PEER PATH CHECK.
+ * The wrapper (e.g. "valgrind --tool=callgrind") is for profiling.
+ */
 static void
-pair_start_sim(struct pair *pr, enum api api, uint64_t ring, bool check)
+sim_worker_argv(char **argv, char *wrap_copy, bool server, enum api api,
+		char *ringtext, char *path, bool check)
 {
-	char path[96], ringtext[32], srvpath[128];
-	char *srv[16], *cli[16];
+	const char *wrap = getenv("GNTRING_BENCH_WRAP");
+	char *save = NULL, *word;
 	int n = 0;
+
+	argv[n++] = xensim_exe;
+	argv[n++] = "run";
+	argv[n++] = "--domid";
+	argv[n++] = server ? "1" : "0";
+	argv[n++] = "--";
+	if (wrap != NULL) {
+		snprintf(wrap_copy, 256, "%s", wrap);
+		for (word = strtok_r(wrap_copy, " ", &save);
+		     word != NULL && n < WORKER_ARGV_MAX - 10;
+		     word = strtok_r(NULL, " ", &save))
+			argv[n++] = word;
+	}
+	argv[n++] = self_exe;
+	argv[n++] = "--worker";
+	argv[n++] = server ? "server" : "client";
+	argv[n++] = (char *)api_names[api == API_EXP ? API_COPY : api];
+	argv[n++] = ringtext;
+	argv[n++] = server ? "0" : "1";
+	argv[n++] = path;
+	argv[n++] = check ? "check" : "-";
+	argv[n] = NULL;
+}
+
+static void
+pair_start_sim(struct pair *pr, enum api api, uint64_t ring, bool check,
+	       const char *libdir)
+{
+	char path[96], ringtext[32], srvpath[128], wrap_srv[256], wrap_cli[256];
+	char *srv[WORKER_ARGV_MAX], *cli[WORKER_ARGV_MAX];
 
 	pr->api = api;
 	snprintf(path, sizeof(path), "data/gntring-bench/%d-%u", (int)getpid(),
 		 pair_serial++);
 	snprintf(srvpath, sizeof(srvpath), "/local/domain/1/%s", path);
 	snprintf(ringtext, sizeof(ringtext), "%" PRIu64, ring);
-	srv[n++] = xensim_exe; srv[n++] = "run"; srv[n++] = "--domid";
-	srv[n++] = "1"; srv[n++] = "--"; srv[n++] = self_exe;
-	srv[n++] = "--worker"; srv[n++] = "server";
-	srv[n++] = (char *)api_names[api]; srv[n++] = ringtext;
-	srv[n++] = "0"; srv[n++] = srvpath; srv[n++] = check ? "check" : "-";
-	srv[n] = NULL;
-	memcpy(cli, srv, sizeof(srv));
-	cli[3] = "0";
-	cli[7] = "client";
-	cli[10] = "1";
+	sim_worker_argv(srv, wrap_srv, true, api, ringtext, srvpath, check);
+	sim_worker_argv(cli, wrap_cli, false, api, ringtext, srvpath, check);
+	exp_libdir_env = libdir;
 	peer_start(&pr->server, srv, NULL, NULL);
 	if (api == API_EVTCHN) {
 		/* The client binds to the port the server got. */
 		snprintf(srvpath, sizeof(srvpath), "%" PRIu64,
 			 peer_expect_hello(&pr->server, api_names[api]));
 		peer_start(&pr->client, cli, NULL, NULL);
+		exp_libdir_env = NULL;
 		peer_expect_hello(&pr->client, api_names[api]);
 		return;
 	}
 	peer_start(&pr->client, cli, NULL, NULL);
+	exp_libdir_env = NULL;
 	peer_expect_hello(&pr->server, api_names[api]);
 	peer_expect_hello(&pr->client, api_names[api]);
 }
@@ -1019,8 +1059,9 @@ static struct sample
 measure(struct pair *pr, enum api api, enum kind kind, uint64_t chunk,
 	uint64_t amount)
 {
-	struct ctl_cmd s = { .api = api, .chunk = chunk, .bytes = amount,
-			     .iters = amount };
+	/* The experimental library's workers run the plain copy API. */
+	struct ctl_cmd s = { .api = api == API_EXP ? API_COPY : api,
+			     .chunk = chunk, .bytes = amount, .iters = amount };
 	struct ctl_cmd c = s;
 	struct ctl_reply sr, cr;
 	struct sample out = { 0 };
@@ -1322,32 +1363,44 @@ print_ratio(double num, double den)
 static void
 print_throughput_table(const struct options *o, enum kind kind)
 {
+	bool exp = o->exp_libdir != NULL;
 	char rl[24], cl[24];
 
+	if (o->skip_kind[kind])
+		return;
 	printf("\n%s throughput, MB/s (10^6 B/s), median of %d%s\n",
 	       kind == KIND_ONEWAY ? "One-way" : "Both-ways (sum of both directions)",
 	       o->reps, kind == KIND_ONEWAY ? "; domain 1 (server) writes, domain 0 reads" : "");
-	printf("%-6s %-6s %10s %10s %10s %9s %9s %9s %9s %9s\n", "ring", "chunk",
-	       "gntring", "gntring-zc", "xenvchan", "copy/vch", "zc/vch",
-	       "copy/pipe", "copy/mc2", "zc/mc2");
+	printf("%-6s %-6s %10s %10s %10s", "ring", "chunk", "gntring", "gntring-zc",
+	       "xenvchan");
+	if (exp)
+		printf(" %11s", "gntring-exp");
+	printf(" %9s %9s %9s %9s %9s", "copy/vch", "zc/vch", "copy/pipe", "copy/mc2",
+	       "zc/mc2");
+	printf(exp ? " %9s\n" : "\n", "exp/vch");
 	for (int i = 0; i < o->nrings; i++) {
 		for (int j = 0; j < o->nchunks; j++) {
 			uint64_t ring = o->rings[i], chunk = o->chunks[j];
 			double copy = value_of(kind, API_COPY, ring, chunk);
 			double zc = value_of(kind, API_ZC, ring, chunk);
 			double vch = value_of(kind, API_VCHAN, ring, chunk);
+			double ex = value_of(kind, API_EXP, ring, chunk);
 			double pipe_v = value_of(kind, API_PIPE, UINT64_MAX, chunk);
 			double mc = value_of(KIND_ONEWAY, API_MEMCPY, UINT64_MAX, chunk);
 
 			printf("%-6s %-6s %10.1f %10.1f %10.1f",
 			       size_label(ring, rl, sizeof(rl)),
 			       size_label(chunk, cl, sizeof(cl)), copy, zc, vch);
+			if (exp)
+				printf(" %11.1f", ex);
 			print_ratio(copy, vch);
 			print_ratio(zc, vch);
 			print_ratio(copy, pipe_v);
 			/* A channel copies each byte twice: half of memcpy is the limit. */
 			print_ratio(copy, mc / 2);
 			print_ratio(zc, mc / 2);
+			if (exp)
+				print_ratio(ex, vch);
 			printf("\n");
 		}
 	}
@@ -1389,6 +1442,8 @@ print_report(const struct options *o, int argc, char **argv)
 	print_throughput_table(o, KIND_ONEWAY);
 	print_throughput_table(o, KIND_BOTHWAYS);
 
+	if (o->skip_kind[KIND_PINGPONG])
+		goto legend;
 	printf("\nPing-pong, %d B round trip, µs: median (p99), median of %d runs\n"
 	       "bare simulated event channel (two wake-ups, no data): %.1f (%.1f)\n",
 	       PING_BYTES, o->reps,
@@ -1399,24 +1454,32 @@ print_report(const struct options *o, int argc, char **argv)
 	       p99_of(API_PIPE, UINT64_MAX),
 	       value_of(KIND_PINGPONG, API_UNIX, UINT64_MAX, PING_BYTES),
 	       p99_of(API_UNIX, UINT64_MAX));
-	printf("%-6s %18s %18s %18s %9s %9s\n", "ring", "gntring", "gntring-zc",
-	       "xenvchan", "copy/vch", "zc/vch");
+	printf("%-6s %18s %18s %18s", "ring", "gntring", "gntring-zc", "xenvchan");
+	if (o->exp_libdir != NULL)
+		printf(" %18s", "gntring-exp");
+	printf(" %9s %9s", "copy/vch", "zc/vch");
+	printf(o->exp_libdir != NULL ? " %9s\n" : "\n", "exp/vch");
 	for (int i = 0; i < o->nrings; i++) {
+		static const enum api cols[4] = { API_COPY, API_ZC, API_VCHAN, API_EXP };
 		uint64_t ring = o->rings[i];
-		double med[3];
-		char cell[3][32];
+		int ncols = o->exp_libdir != NULL ? 4 : 3;
+		double med[4];
+		char cell[4][32];
 
-		for (int a = 0; a < 3; a++) {
-			med[a] = value_of(KIND_PINGPONG, (enum api)a, ring, PING_BYTES);
+		printf("%-6s", size_label(ring, rl, sizeof(rl)));
+		for (int a = 0; a < ncols; a++) {
+			med[a] = value_of(KIND_PINGPONG, cols[a], ring, PING_BYTES);
 			snprintf(cell[a], sizeof(cell[a]), "%.1f (%.1f)", med[a],
-				 p99_of((enum api)a, ring));
+				 p99_of(cols[a], ring));
+			printf(" %18s", cell[a]);
 		}
-		printf("%-6s %18s %18s %18s", size_label(ring, rl, sizeof(rl)),
-		       cell[0], cell[1], cell[2]);
 		print_ratio(med[0], med[2]);
 		print_ratio(med[1], med[2]);
+		if (ncols == 4)
+			print_ratio(med[3], med[2]);
 		printf("\n");
 	}
+legend:
 	printf("\ncopy/vch, zc/vch: libgntring copy / zero-copy API over libxenvchan "
 	       "(throughput: higher is better; latency: lower is better);\n"
 	       "copy/pipe: over the pipe; copy/mc2, zc/mc2: over half of memcpy "
@@ -1469,7 +1532,9 @@ usage(void)
 		"                     [--apis gntring,gntring-zc,xenvchan,pipe,unix,"
 		"evtchn,memcpy]\n"
 		"                     [--kinds oneway,bothways,pingpong] "
-		"[--amount BYTES|ROUNDTRIPS]\n");
+		"[--amount BYTES|ROUNDTRIPS]\n"
+		"                     [--exp-libdir DIR (adds gntring-exp: the copy API "
+		"of DIR/libgntring.so.1)]\n");
 	exit(2);
 }
 
@@ -1550,7 +1615,7 @@ run_all(const struct options *o)
 	}
 	/* The bare event channel bounds every ping-pong in the simulator. */
 	if (!o->skip_kind[KIND_PINGPONG] && !o->skip_api[API_EVTCHN])
-		pair_start_sim(&base[2], API_EVTCHN, 0, false);
+		pair_start_sim(&base[2], API_EVTCHN, 0, false, NULL);
 	else
 		base[2].server.pid = base[2].client.pid = -1;
 	measure_interleaved(base_ptrs, base_apis, 3, KIND_PINGPONG, UINT64_MAX,
@@ -1570,27 +1635,32 @@ run_all(const struct options *o)
 
 	for (int i = 0; i < o->nrings; i++) {
 		uint64_t ring = o->rings[i];
-		struct pair gnt, vch;
-		struct pair *pairs[3] = { &gnt, &gnt, &vch };
-		enum api apis[3] = { API_COPY, API_ZC, API_VCHAN };
+		struct pair gnt, vch, exp = { .server.pid = -1, .client.pid = -1 };
+		struct pair *pairs[4] = { &gnt, &gnt, &vch, &exp };
+		enum api apis[4] = { API_COPY, API_ZC, API_VCHAN, API_EXP };
+		int npairs = o->exp_libdir != NULL ? 4 : 3;
 
 		if (o->skip_api[API_COPY] && o->skip_api[API_ZC])
 			gnt.server.pid = gnt.client.pid = -1;
 		else
-			pair_start_sim(&gnt, API_COPY, ring, o->check);
+			pair_start_sim(&gnt, API_COPY, ring, o->check, NULL);
 		if (o->skip_api[API_VCHAN])
 			vch.server.pid = vch.client.pid = -1;
 		else
-			pair_start_sim(&vch, API_VCHAN, ring, o->check);
+			pair_start_sim(&vch, API_VCHAN, ring, o->check, NULL);
+		if (o->exp_libdir != NULL && !o->skip_api[API_EXP])
+			pair_start_sim(&exp, API_EXP, ring, o->check, o->exp_libdir);
 		for (int j = 0; j < o->nchunks; j++) {
-			measure_interleaved(pairs, apis, 3, KIND_ONEWAY, ring,
+			measure_interleaved(pairs, apis, npairs, KIND_ONEWAY, ring,
 					    o->chunks[j], o);
-			measure_interleaved(pairs, apis, 3, KIND_BOTHWAYS, ring,
+			measure_interleaved(pairs, apis, npairs, KIND_BOTHWAYS, ring,
 					    o->chunks[j], o);
 		}
-		measure_interleaved(pairs, apis, 3, KIND_PINGPONG, ring, PING_BYTES, o);
+		measure_interleaved(pairs, apis, npairs, KIND_PINGPONG, ring,
+				    PING_BYTES, o);
 		pair_stop(&gnt);
 		pair_stop(&vch);
+		pair_stop(&exp);
 	}
 	progress("");
 }
@@ -1682,6 +1752,8 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--chunks") == 0 && i + 1 < argc) {
 			o.nchunks = parse_list(argv[++i], o.chunks, 8);
 			chunks_set = true;
+		} else if (strcmp(a, "--exp-libdir") == 0 && i + 1 < argc) {
+			o.exp_libdir = argv[++i];
 		} else if (strcmp(a, "--amount") == 0 && i + 1 < argc) {
 			if (parse_size(argv[++i], &o.fixed_amount) < 0)
 				usage();
