@@ -63,6 +63,8 @@ struct gntring {
 	pthread_cond_t wait_cond;
 	bool polling;
 	atomic_uint wake_seq;
+	/* poll-then-pending must not race another consumer, or pending blocks. */
+	pthread_mutex_t consume_lock;
 };
 
 /* ------------------------------------------------------------------ */
@@ -87,8 +89,9 @@ static int
 channel_consume_events(struct gntring *g)
 {
 	struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn), .events = POLLIN };
-	int consumed = 0;
+	int consumed = 0, err = 0;
 
+	pthread_mutex_lock(&g->consume_lock);
 	for (int i = 0; i < 64; i++) {
 		xenevtchn_port_or_error_t port;
 
@@ -96,17 +99,20 @@ channel_consume_events(struct gntring *g)
 			break;
 		port = xenevtchn_pending(g->evtchn);
 		if (port < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			return -errno;
+			if (errno != EAGAIN && errno != EINTR)
+				err = -errno;
+			break;
 		}
-		if (xenevtchn_unmask(g->evtchn, (evtchn_port_t)port) < 0)
-			return -errno;
+		if (xenevtchn_unmask(g->evtchn, (evtchn_port_t)port) < 0) {
+			err = -errno;
+			break;
+		}
 		consumed = 1;
 	}
+	pthread_mutex_unlock(&g->consume_lock);
 	if (consumed)
 		atomic_fetch_add(&g->wake_seq, 1);
-	return consumed;
+	return err < 0 ? err : consumed;
 }
 
 static int64_t
@@ -228,6 +234,7 @@ channel_destroy(struct gntring *g)
 	}
 	pthread_cond_destroy(&g->wait_cond);
 	pthread_mutex_destroy(&g->wait_lock);
+	pthread_mutex_destroy(&g->consume_lock);
 	free(g->xs_path);
 	free(g);
 	errno = saved;
@@ -246,6 +253,7 @@ channel_alloc(uint16_t peer_domid, enum ring_role role, unsigned int flags)
 	atomic_init(&g->blocking, (flags & GNTRING_NONBLOCK) == 0);
 	atomic_init(&g->wake_seq, 0);
 	pthread_mutex_init(&g->wait_lock, NULL);
+	pthread_mutex_init(&g->consume_lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&g->wait_cond, &attr);
@@ -544,8 +552,11 @@ gntring_listen(uint16_t peer_domid, const char *path, size_t read_min,
 static int
 channel_check_live(const struct vchan_ctrl *ctrl)
 {
-	uint8_t srv = atomic_load((_Atomic uint8_t *)(uintptr_t)&ctrl->srv_live);
-	uint8_t cli = atomic_load((_Atomic uint8_t *)(uintptr_t)&ctrl->cli_live);
+	/* A0: the server initialised both bytes before publishing the keys. */
+	uint8_t srv = atomic_load_explicit(
+		(_Atomic uint8_t *)(uintptr_t)&ctrl->srv_live, memory_order_acquire);
+	uint8_t cli = atomic_load_explicit(
+		(_Atomic uint8_t *)(uintptr_t)&ctrl->cli_live, memory_order_acquire);
 
 	if (srv == VCHAN_LIVE_CLOSED)
 		return -ECONNREFUSED;
@@ -611,7 +622,8 @@ gntring_connect(uint16_t peer_domid, const char *path, int timeout_ms,
 		return channel_fail(g, errno);
 	ctrl = g->ctrl_page;
 
-	/* Geometry: read once into private variables, then validated. */
+	/* Geometry: read once into private variables, then validated.  Relaxed:
+	 * the page was filled before the keys we read were published (A0). */
 	left_order = atomic_load_explicit(
 		(_Atomic uint16_t *)&ctrl->left_order, memory_order_relaxed);
 	right_order = atomic_load_explicit(
@@ -674,6 +686,8 @@ gntring_close(struct gntring *ring)
 GNTRING_API enum gntring_state
 gntring_state(struct gntring *ring)
 {
+	if (ring == NULL)
+		return GNTRING_BROKEN;
 	return ring_state(&ring->ring);
 }
 

@@ -9,6 +9,9 @@
  *   A2  writer: acquire load of cons before overwriting ring bytes (pairs R2).
  *   R3  a side: release of its live byte / shutdown bit after its last R1.
  *   A3  the other side: acquire of that byte, then re-load prod (pairs R3).
+ *   A0  setup: loads of what the server wrote before publishing the page;
+ *       they pair with the xenstore publication (and, for a vchan server
+ *       reused by successive clients, with its and the old client's R1/R2).
  *   F1  request: OR the bit into the peer's byte, full fence, re-load index.
  *   F2  send: store our index, full fence, fetch-and-clear our byte.
  *       F1 and F2 pair as a Dekker handshake: either the requester sees the
@@ -189,6 +192,7 @@ ring_init(struct ring *r, const struct ring_layout *layout,
 	 * server page holds zeros, and a vchan server reused by a successive
 	 * client continues from its old indices.  From now on they are ours.
 	 */
+	/* A0: the indices as the server left them (see the header comment). */
 	rd_cons = ring_load_acquire32(r->rd_cons_shared);
 	rd_prod = ring_load_acquire32(r->rd_prod_shared);
 	wr_prod = ring_load_acquire32(r->wr_prod_shared);
@@ -223,7 +227,11 @@ ring_is_broken(const struct ring *r)
 	return atomic_load(&r->broken);
 }
 
-/* The peer has connected: latch whether it speaks our extensions. */
+/*
+ * The peer has connected: latch whether it speaks our extensions.  Called
+ * after A3 saw cli_live = 1, which pairs with R3 in ring_client_announce():
+ * the client stored its feature bit before that release.
+ */
 static void
 ring_latch_peer_features(struct ring *r)
 {
@@ -949,10 +957,12 @@ ring_close_own(struct ring *r)
 int
 ring_client_announce(struct ring *r)
 {
+	/* A0: the server set cli_notify (and its feature bit) before publishing. */
 	uint8_t req = ring_load_acquire8(r->req_to_us);
 
 	atomic_store(&r->peer_gntring, (req & GNTRING_NOTIFY_FEATURE) != 0);
-	/* vchan stores WRITE here at connect; we add the feature bit. */
+	/* vchan stores WRITE here at connect; we add the feature bit.  Relaxed:
+	 * the release of cli_live below orders it for the server. */
 	atomic_store_explicit((_Atomic uint8_t *)r->req_to_peer,
 			      VCHAN_NOTIFY_WRITE | GNTRING_NOTIFY_FEATURE,
 			      memory_order_relaxed);

@@ -388,6 +388,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", who(&x),
 			x.o.server ? "gntring_listen" : "gntring_connect",
 			strerror(errno));
+		free(x.wbuf);
+		free(x.rbuf);
 		return 1;
 	}
 	printf("%s ready: read ring %zu, write ring %zu\n", who(&x),
