@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GNTCAT_DEFAULT_RING_SIZE	(64u * 1024u)
+#define GNTCAT_DEFAULT_RING_SIZE	(256u * 1024u)
 #define GNTCAT_DOMID_MAX	32751	/* DOMID_FIRST_RESERVED - 1 */
 #define GNTCAT_XS_PATH_MAX	3072	/* xenstore's XENSTORE_ABS_PATH_MAX */
 #define GNTCAT_WAIT_SECONDS_MAX	86400
