@@ -5,6 +5,7 @@
 # Passes when both ends exit 0, each direction's sha256 is equal at both
 # ends, and the simulator finds no leaked grant or port.
 #   sim-xfer.sh XENSIM SERVER-PROG CLIENT-PROG [transfer options...]
+# XFER_SERVER_ARGS / XFER_CLIENT_ARGS add options to one side only.
 # Exit 77 (skip) when there is no simulator.
 set -u
 xensim=$1 server=$2 client=$3
@@ -18,15 +19,16 @@ trap 'rm -rf "$work"' EXIT
 path=/local/domain/1/data/vchan/2/$$
 
 # The inner script runs inside the session; $1.. are its arguments.
-inner='x=$1 s=$2 c=$3 p=$4 w=$5; shift 5
-"$x" run --domid 1 -- "$s" server 2 "$p" "$@" >"$w/server.out" 2>"$w/server.err" &
+inner='x=$1 s=$2 c=$3 p=$4 w=$5 sa=$6 ca=$7; shift 7
+"$x" run --domid 1 -- "$s" server 2 "$p" "$@" $sa >"$w/server.out" 2>"$w/server.err" &
 spid=$!
-"$x" run --domid 2 -- "$c" client 1 "$p" "$@" >"$w/client.out" 2>"$w/client.err"
+"$x" run --domid 2 -- "$c" client 1 "$p" "$@" $ca >"$w/client.out" 2>"$w/client.err"
 echo $? >"$w/client.rc"
 wait $spid
 echo $? >"$w/server.rc"'
 "$xensim" session --check-leaks -- sh -c "$inner" sh "$xensim" "$server" \
-	"$client" "$path" "$work" "$@" >"$work/session.out" 2>&1
+	"$client" "$path" "$work" "${XFER_SERVER_ARGS:-}" "${XFER_CLIENT_ARGS:-}" \
+	"$@" >"$work/session.out" 2>&1
 session_rc=$?
 
 status=0

@@ -53,8 +53,12 @@ main(int argc, char **argv)
 	uint32_t wrng, rrng;
 	int failed = 0;
 
-	/* -z and -T only matter to the libgntring end: accepted, ignored. */
-	xfer_parse(argc, argv, &o, "b:B:l:w:s:c:t:RzT");
+	/*
+	 * -z and -T only matter to the libgntring end: accepted, ignored.
+	 * -e: read until the peer closes (vchan has no half-close: a libgntring
+	 * peer that shuts down writing closes fully once we drained its ring).
+	 */
+	xfer_parse(argc, argv, &o, "b:B:l:w:s:c:t:RzTe");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)o.timeout_s);
 	wbuf = malloc(o.max_chunk);
@@ -77,7 +81,9 @@ main(int argc, char **argv)
 	fflush(stdout);
 	double start = xfer_now();
 
-	while (sent < o.send_bytes || got < o.recv_bytes) {
+	bool eof = false;
+
+	while (sent < o.send_bytes || (o.half_close ? !eof : got < o.recv_bytes)) {
 		int progress = 0;
 
 		if (sent < o.send_bytes && (!o.recv_first || got >= o.recv_bytes)) {
@@ -97,20 +103,32 @@ main(int argc, char **argv)
 			sent += (uint64_t)ret;
 			progress |= ret > 0;
 		}
-		if (got < o.recv_bytes) {
+		if (got < o.recv_bytes || (o.half_close && !eof)) {
 			size_t n = 1 + xfer_rand(&rrng) % o.max_chunk;
 			int ret;
 
-			if (n > o.recv_bytes - got)
+			if (!o.half_close && n > o.recv_bytes - got)
 				n = (size_t)(o.recv_bytes - got);
 			ret = libxenvchan_read(v, rbuf, n);
+			if (ret < 0 && o.half_close) {
+				printf("%s peer closed after %" PRIu64 " bytes\n", who, got);
+				eof = true;
+				if (got != o.recv_bytes) {
+					fprintf(stderr, "%s: expected %" PRIu64 " bytes\n",
+						who, o.recv_bytes);
+					failed = 1;
+					break;
+				}
+				continue;
+			}
 			if (ret < 0) {
 				fprintf(stderr, "%s: read: peer closed at %" PRIu64 "\n",
 					who, got);
 				failed = 1;
 				break;
 			}
-			if (ret > 0 && !xfer_check(o.peer_seed, got, rbuf, (size_t)ret)) {
+			if (ret > 0 && (got + (uint64_t)ret > o.recv_bytes ||
+					!xfer_check(o.peer_seed, got, rbuf, (size_t)ret))) {
 				fprintf(stderr, "%s: received bytes differ at %" PRIu64 "\n",
 					who, got);
 				failed = 1;
