@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# A client with no server: 69 (EX_UNAVAILABLE) at once, or after -w.
+# A client with no server: 69 (EX_UNAVAILABLE) at once, or after -w;
+# a server for another domain: 77 (EX_NOPERM).
 . "$(dirname "$0")/lib.sh"
 
 expect 69 "gntcat: no server at $CHANNEL" \
@@ -24,4 +25,18 @@ dom "$CLIENT_DOM" "$GNTCAT" -w 10 "$SERVER_DOM" "$CHANNEL" \
 wait "$server" || fail "server failed"
 expect 69 "gntcat: no server at $CHANNEL" \
     dom "$CLIENT_DOM" "$GNTCAT" "$SERVER_DOM" "$CHANNEL" < /dev/null
+
+# The keys are readable by the chosen peer (domain 2) only.
+other=/local/domain/$SERVER_DOM/data/vchan/2/7
+dom "$SERVER_DOM" "$GNTCAT" -l -e cat 2 "$other" < /dev/null > /dev/null \
+    2> "$WORK/server.log" &
+server=$!
+STARTED="$STARTED $server"
+expect 77 "gntcat: $other: permission denied" \
+    dom 3 "$GNTCAT" -w 5 "$SERVER_DOM" "$other" < /dev/null
+echo hello | dom 2 "$GNTCAT" -w 5 "$SERVER_DOM" "$other" > "$WORK/echo" \
+    2> "$WORK/client.log" || fail "the chosen peer could not connect"
+[ "$(cat "$WORK/echo")" = hello ] || fail "echo gave \"$(cat "$WORK/echo")\""
+wait "$server" || fail "server exited $?"
+ok "domain 3 refused, domain 2 served"
 echo "noserver: all cases passed"
