@@ -22,5 +22,6 @@ for case in 1 7; do
 	ms=$(( $(now_ms) - start ))
 	[ "$ms" -lt 3000 ] || fail "case $case: refused only after $ms ms"
 	wait "$hostile"
+	echo "case $case: refused in $ms ms, hostile server gone after $(( $(now_ms) - start )) ms"
 done
 echo "protocol: all cases passed"
