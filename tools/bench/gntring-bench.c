@@ -1421,9 +1421,16 @@ print_report(const struct options *o, int argc, char **argv)
 	printf("\nmachine: %s, %ld CPUs online, %s %s\n", cpu_model,
 	       sysconf(_SC_NPROCESSORS_ONLN), un.sysname, un.release);
 	printf("loadavg: start %s; end %s\n", load_start, load_end);
+	printf("xensim daemon busy-poll window: %s\n",
+	       getenv("XENSIM_SPIN_US") ? getenv("XENSIM_SPIN_US") :
+	       "simulator default (XENSIM_SPIN_US unset)");
+	if (o->exp_libdir != NULL)
+		printf("gntring-exp: %s/libgntring.so.1\n", o->exp_libdir);
 	printf("each figure: median of %d runs of ~%.2f s%s\n", o->reps, o->seconds,
 	       o->check ? " (with data checks: slower)" : "");
 
+	if (o->skip_kind[KIND_ONEWAY] && o->skip_kind[KIND_BOTHWAYS])
+		goto tables;
 	printf("\nBaselines, MB/s, median of %d (pipe: default 64 KiB; unix: "
 	       "default buffers)\n", o->reps);
 	printf("%-6s %10s %10s %10s %10s %10s %10s\n", "chunk", "pipe-1way",
@@ -1439,6 +1446,7 @@ print_report(const struct options *o, int argc, char **argv)
 		       value_of(KIND_BOTHWAYS, API_PIPE, UINT64_MAX, c),
 		       value_of(KIND_BOTHWAYS, API_UNIX, UINT64_MAX, c), mc, mc / 2);
 	}
+tables:
 	print_throughput_table(o, KIND_ONEWAY);
 	print_throughput_table(o, KIND_BOTHWAYS);
 
@@ -1506,11 +1514,18 @@ print_json(const struct options *o)
 			printf("\"ring\": %" PRIu64 ", ", r->ring);
 		printf("\"chunk\": %" PRIu64 ", \"amount\": %" PRIu64 ", ", r->chunk,
 		       r->amount);
+		double best = r->n > 0 ? r->value[0] : 0;
+
+		for (int k = 1; k < r->n; k++)
+			if (r->kind == KIND_PINGPONG ? r->value[k] < best :
+			    r->value[k] > best)
+				best = r->value[k];
 		if (r->kind == KIND_PINGPONG)
-			printf("\"median_us\": %.3f, \"p99_us\": %.3f, \"samples_us\": [",
-			       r->med, r->med_p99);
+			printf("\"median_us\": %.3f, \"p99_us\": %.3f, \"best_us\": %.3f, "
+			       "\"samples_us\": [", r->med, r->med_p99, best);
 		else
-			printf("\"mbps\": %.3f, \"samples_mbps\": [", r->med);
+			printf("\"mbps\": %.3f, \"best_mbps\": %.3f, \"samples_mbps\": [",
+			       r->med, best);
 		for (int k = 0; k < r->n; k++)
 			printf("%s%.3f", k ? ", " : "", r->value[k]);
 		printf("]}%s\n", i + 1 < nresults ? "," : "");
