@@ -248,11 +248,16 @@ buffer_len(const struct buffer *buf)
 	return buf->tail - buf->head;
 }
 
-/* Free space at the tail; compacts when the head has moved. */
+/*
+ * Free space at the tail.  Compacts once the head has passed the middle,
+ * so that each compaction moves at most half a buffer and frees at least
+ * as much: a small ring drained a few bytes at a time must not cost a
+ * memmove of the whole buffer per wake-up.
+ */
 static size_t
 buffer_room(struct buffer *buf)
 {
-	if (buf->tail == buf->cap && buf->head > 0) {
+	if (buf->tail == buf->cap && buf->head >= buf->cap / 2) {
 		memmove(buf->data, buf->data + buf->head, buffer_len(buf));
 		buf->tail -= buf->head;
 		buf->head = 0;
