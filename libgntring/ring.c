@@ -313,6 +313,14 @@ ring_send(struct ring *r, uint8_t bit)
 
 	/* F2: our index store is visible before we look at the request. */
 	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * Usually the peer is not waiting: a plain load after F2 decides that
+	 * without a locked operation.  Only a set bit is fetched and cleared,
+	 * so one request gives one event.
+	 */
+	if ((atomic_load_explicit((_Atomic uint8_t *)r->req_to_us,
+				  memory_order_relaxed) & bit) == 0)
+		return;
 	old = ring_fetch_and8(r->req_to_us, (uint8_t)~bit);
 	if ((old & bit) == 0)
 		return;

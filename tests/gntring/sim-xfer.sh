@@ -17,10 +17,13 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 path=/local/domain/1/data/vchan/2/$$
+# XFER_RELATIVE=1: the server names its path relative to its home.
+server_path=$path
+[ "${XFER_RELATIVE:-0}" = 1 ] && server_path=data/vchan/2/$$
 
 # The inner script runs inside the session; $1.. are its arguments.
-inner='x=$1 s=$2 c=$3 p=$4 w=$5 sa=$6 ca=$7; shift 7
-"$x" run --domid 1 -- "$s" server 2 "$p" "$@" $sa >"$w/server.out" 2>"$w/server.err" &
+inner='x=$1 s=$2 c=$3 p=$4 w=$5 sa=$6 ca=$7 sp=$8; shift 8
+"$x" run --domid 1 -- "$s" server 2 "$sp" "$@" $sa >"$w/server.out" 2>"$w/server.err" &
 spid=$!
 "$x" run --domid 2 -- "$c" client 1 "$p" "$@" $ca >"$w/client.out" 2>"$w/client.err"
 echo $? >"$w/client.rc"
@@ -28,7 +31,7 @@ wait $spid
 echo $? >"$w/server.rc"'
 "$xensim" session --check-leaks -- sh -c "$inner" sh "$xensim" "$server" \
 	"$client" "$path" "$work" "${XFER_SERVER_ARGS:-}" "${XFER_CLIENT_ARGS:-}" \
-	"$@" >"$work/session.out" 2>&1
+	"$server_path" "$@" >"$work/session.out" 2>&1
 session_rc=$?
 
 status=0
