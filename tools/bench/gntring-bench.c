@@ -804,6 +804,7 @@ fail:
 
 struct options {
 	bool quick, json, check;
+	const char *json_file;	/* --json-file: JSON there as well as the tables */
 	int reps;
 	double seconds;		/* target length of one measurement */
 	uint64_t rings[8];
@@ -1495,24 +1496,24 @@ legend:
 }
 
 static void
-print_json(const struct options *o)
+print_json(FILE *out, const struct options *o)
 {
-	printf("{\n  \"cpu\": \"%s\",\n  \"cpus\": %ld,\n  \"loadavg_start\": \"%s\",\n"
+	fprintf(out, "{\n  \"cpu\": \"%s\",\n  \"cpus\": %ld,\n  \"loadavg_start\": \"%s\",\n"
 	       "  \"loadavg_end\": \"%s\",\n  \"reps\": %d,\n  \"seconds\": %.3f,\n"
 	       "  \"results\": [\n", cpu_model, sysconf(_SC_NPROCESSORS_ONLN),
 	       load_start, load_end, o->reps, o->seconds);
 	for (size_t i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
-		printf("    {\"kind\": \"%s\", \"api\": \"%s\", ",
+		fprintf(out, "    {\"kind\": \"%s\", \"api\": \"%s\", ",
 		       kind_names[r->kind], api_names[r->api]);
 		if (r->ring == UINT64_MAX)
-			printf("\"ring\": null, ");
+			fprintf(out, "\"ring\": null, ");
 		else if (r->ring == 0)
-			printf("\"ring\": \"1K/2K\", ");
+			fprintf(out, "\"ring\": \"1K/2K\", ");
 		else
-			printf("\"ring\": %" PRIu64 ", ", r->ring);
-		printf("\"chunk\": %" PRIu64 ", \"amount\": %" PRIu64 ", ", r->chunk,
+			fprintf(out, "\"ring\": %" PRIu64 ", ", r->ring);
+		fprintf(out, "\"chunk\": %" PRIu64 ", \"amount\": %" PRIu64 ", ", r->chunk,
 		       r->amount);
 		double best = r->n > 0 ? r->value[0] : 0;
 
@@ -1521,16 +1522,16 @@ print_json(const struct options *o)
 			    r->value[k] > best)
 				best = r->value[k];
 		if (r->kind == KIND_PINGPONG)
-			printf("\"median_us\": %.3f, \"p99_us\": %.3f, \"best_us\": %.3f, "
+			fprintf(out, "\"median_us\": %.3f, \"p99_us\": %.3f, \"best_us\": %.3f, "
 			       "\"samples_us\": [", r->med, r->med_p99, best);
 		else
-			printf("\"mbps\": %.3f, \"best_mbps\": %.3f, \"samples_mbps\": [",
+			fprintf(out, "\"mbps\": %.3f, \"best_mbps\": %.3f, \"samples_mbps\": [",
 			       r->med, best);
 		for (int k = 0; k < r->n; k++)
-			printf("%s%.3f", k ? ", " : "", r->value[k]);
-		printf("]}%s\n", i + 1 < nresults ? "," : "");
+			fprintf(out, "%s%.3f", k ? ", " : "", r->value[k]);
+		fprintf(out, "]}%s\n", i + 1 < nresults ? "," : "");
 	}
-	printf("  ]\n}\n");
+	fprintf(out, "  ]\n}\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1540,8 +1541,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: gntring-bench [--quick] [--json] [--check] [--reps N] "
-		"[--seconds S]\n"
+		"usage: gntring-bench [--quick] [--json] [--json-file PATH] [--check]\n"
+		"                     [--reps N] [--seconds S]\n"
 		"                     [--rings default,4K,64K,1M] "
 		"[--chunks 64,1K,16K,256K]\n"
 		"                     [--apis gntring,gntring-zc,xenvchan,pipe,unix,"
@@ -1753,6 +1754,8 @@ main(int argc, char **argv)
 			o.quick = true;
 		else if (strcmp(a, "--json") == 0)
 			o.json = true;
+		else if (strcmp(a, "--json-file") == 0 && i + 1 < argc)
+			o.json_file = argv[++i];
 		else if (strcmp(a, "--check") == 0)
 			o.check = true;
 		else if (strcmp(a, "--reps") == 0 && i + 1 < argc) {
@@ -1842,8 +1845,17 @@ main(int argc, char **argv)
 	run_all(&o);
 	read_loadavg(load_end, sizeof(load_end));
 	if (o.json)
-		print_json(&o);
+		print_json(stdout, &o);
 	else
 		print_report(&o, argc, argv);
+	if (o.json_file != NULL) {
+		FILE *f = fopen(o.json_file, "w");
+
+		if (f == NULL)
+			die("%s: %s", o.json_file, strerror(errno));
+		print_json(f, &o);
+		if (fclose(f) != 0)
+			die("%s: %s", o.json_file, strerror(errno));
+	}
 	return 0;
 }
