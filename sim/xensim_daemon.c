@@ -276,18 +276,16 @@ xd_domain_introduce(uint32_t domid)
 /* ---- event-channel files ---- */
 
 /*
- * What epoll watches for a file.  An evtchn file is read only when one of
- * its masked ports is pending (its unmask must redeliver now); otherwise
- * unmask writes wait in the socket until the next delivery looks for them,
- * which saves the daemon a wake-up per event.
+ * What epoll watches for a file.  Unmask writes are read as they come: a
+ * shim's fast-path notify only marks a masked port pending in its state
+ * word, so the unmask must redeliver at once.  (The shim handles the unmask
+ * writes of programs that call write() itself; only the rest come here.)
  */
 static void
 xd_file_update_events(struct xensim_file *f)
 {
-	uint32_t ev = EPOLLRDHUP;
+	uint32_t ev = EPOLLRDHUP | EPOLLIN;
 
-	if (f->kind != XENSIM_KIND_EVTCHN || f->want_in)
-		ev |= EPOLLIN;
 	if (f->want_out)
 		ev |= EPOLLOUT;
 	if (ev != f->ep_events) {
@@ -314,16 +312,9 @@ xd_file_flush(struct xensim_file *f)
 	xd_file_update_events(f);
 }
 
-void
-xensim_file_want_input(struct xensim_file *f)
-{
-	f->want_in = true;
-	xd_file_update_events(f);
-}
-
 /* Process the unmask writes waiting in an evtchn file's socket. */
-void
-xensim_file_poll_unmask(struct xensim_file *f)
+static void
+xd_file_poll_unmask(struct xensim_file *f)
 {
 	uint8_t buf[4096];
 	ssize_t n;
@@ -337,8 +328,6 @@ xensim_file_poll_unmask(struct xensim_file *f)
 			return;
 		if (n <= 0) {
 			f->eof = true; /* closed by epoll's HUP, not here */
-			f->want_in = true;
-			xd_file_update_events(f);
 			return;
 		}
 		if (f->kind != XENSIM_KIND_EVTCHN)
@@ -404,6 +393,7 @@ xd_evtchn_unbind_all(struct xensim_file *f)
 		    d->ports[p].owner == f) {
 			d->ports[p].owner = NULL;
 			f->nbound--;
+			xensim_evw_sync(d, p);
 			xensim_port_put(d, p);
 		}
 	}
@@ -437,13 +427,9 @@ xd_file_input(struct xensim_file *f, uint32_t events)
 		xd_file_flush(f);
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
 		return;
-	xensim_file_poll_unmask(f);
-	if (f->eof || (events & (EPOLLHUP | EPOLLERR))) {
+	xd_file_poll_unmask(f);
+	if (f->eof || (events & (EPOLLHUP | EPOLLERR)))
 		xd_file_close(f);
-		return;
-	}
-	f->want_in = false;
-	xd_file_update_events(f);
 }
 
 /* ---- process mappings ---- */
@@ -610,8 +596,7 @@ xd_open_file(struct xensim_proc *p, const struct xensim_hdr *q,
 		if (error != 0)
 			goto fail;
 	}
-	f->ep_events = EPOLLRDHUP |
-		(f->kind == XENSIM_KIND_EVTCHN ? 0 : EPOLLIN);
+	f->ep_events = EPOLLRDHUP | EPOLLIN;
 	if (xd_ep_add(f->sock, f->ep_events, &f->tag) < 0) {
 		error = errno;
 		if (f->gf != NULL)
@@ -672,6 +657,7 @@ xd_ioctl_evtchn(struct xensim_file *f, unsigned long cmd, const uint8_t *data,
 			return ENOTCONN;
 		p->owner = NULL;
 		f->nbound--;
+		xensim_evw_sync(d, a);
 		xensim_port_put(d, a);
 		*retp = 0;
 		return 0;
@@ -705,6 +691,7 @@ xd_ioctl_evtchn(struct xensim_file *f, unsigned long cmd, const uint8_t *data,
 		return error;
 	d->ports[port].owner = f;
 	f->nbound++;
+	xensim_evw_sync(d, port);
 	*retp = (int)port;
 	return 0;
 }
@@ -972,6 +959,61 @@ nomem:
 	return ENOMEM;
 }
 
+/* A one-way NOTIFY: a send, or a delivery a shim's doorbell owed. */
+static void
+xd_notify(struct xensim_domain *d, struct xensim_port *p, uint32_t port,
+	  uint64_t how)
+{
+	if (how == XENSIM_NOTIFY_OWED_SELF) {
+		xensim_evtchn_deliver_owed(d, port);
+	} else if (how == XENSIM_NOTIFY_OWED_REMOTE) {
+		if (p->state == XENSIM_PORT_INTERDOMAIN)
+			xensim_evtchn_deliver_owed(
+				xensim_domain_get(p->remote_dom),
+				p->remote_port);
+	} else {
+		xensim_evtchn_send(d, port);
+	}
+}
+
+/*
+ * The fast path's doorbell for a port bound by this file: the socket of
+ * the file the other end is bound to (the process then writes the port
+ * into it itself), with both ends' generations.  Port 0: the file's own
+ * socket, for an unmask that finds its port pending.
+ */
+static int
+xd_evtfast(struct xensim_proc *p, const struct xensim_hdr *q,
+	   struct xd_reply *r)
+{
+	struct xensim_file *f = xd_file_find(q->id, p->dom);
+	struct xensim_port *a, *b;
+
+	if (f == NULL || f->kind != XENSIM_KIND_EVTCHN)
+		return EBADF;
+	if (q->a == 0) {
+		r->fds[0] = f->sock;
+		r->nfds = 1;
+		return 0;
+	}
+	a = q->a < XENSIM_EVTCHN_MAX ?
+		xensim_port_get(p->dom, (uint32_t)q->a) : NULL;
+	if (a == NULL || a->owner != f)
+		return ENOTCONN;
+	if (a->state != XENSIM_PORT_INTERDOMAIN)
+		return EAGAIN;
+	b = xensim_port_get(xensim_domain_get(a->remote_dom), a->remote_port);
+	if (b == NULL || b->owner == NULL ||
+	    b->state != XENSIM_PORT_INTERDOMAIN)
+		return EAGAIN;
+	r->h.a = a->wgen;
+	r->h.b = a->remote_dom;
+	r->h.c = (uint64_t)a->remote_port | (uint64_t)b->wgen << 32;
+	r->fds[0] = b->owner->sock;
+	r->nfds = 1;
+	return 0;
+}
+
 static void
 xd_proc_input(struct xensim_proc *p)
 {
@@ -1035,6 +1077,9 @@ xd_proc_input(struct xensim_proc *p)
 		case XENSIM_OP_MMAP:
 			error = xd_do_mmap(p, &q, &r);
 			break;
+		case XENSIM_OP_EVTFAST:
+			error = xd_evtfast(p, &q, &r);
+			break;
 		case XENSIM_OP_MUNMAP:
 			if (q.b + q.c < q.b)
 				error = EINVAL;
@@ -1050,7 +1095,8 @@ xd_proc_input(struct xensim_proc *p)
 			    q.a < UINT32_MAX) {
 				port = xensim_port_get(p->dom, (uint32_t)q.a);
 				if (port != NULL && port->owner == f)
-					xensim_evtchn_send(p->dom, (uint32_t)q.a);
+					xd_notify(p->dom, port, (uint32_t)q.a,
+						  q.c);
 			}
 			if (buf != inl)
 				free(buf);

@@ -38,15 +38,18 @@ enum xensim_port_state {
 
 struct xensim_file;
 
+/*
+ * Masked and pending live in the port's shared state word (xensim_proto.h,
+ * XENSIM_EVW_*), where the shims' fast path flips them too.
+ */
 struct xensim_port {
 	uint8_t  state;
-	bool     masked;        /* delivered; silent until user space unmasks */
-	bool     pending;       /* raised while masked */
 	uint16_t remote_dom;
 	uint32_t remote_port;
 	uint32_t virq;
 	uint32_t refs;          /* binding by a file + gntdev notify refs */
 	uint32_t gen;           /* bumped at every close */
+	uint32_t wgen;          /* generation published in the state word */
 	struct xensim_file *owner; /* evtchn file it is delivered to */
 };
 
@@ -126,7 +129,6 @@ struct xensim_file {
 	uint8_t  inpart[4];     /* partial unmask write */
 	uint32_t inpart_len;
 	bool     want_out;
-	bool     want_in;       /* evtchn: a masked port is pending */
 	bool     eof;
 	uint32_t ep_events;     /* what epoll watches now */
 	struct xensim_file *next;
@@ -159,11 +161,11 @@ void xensim_evtchn_send(struct xensim_domain *d, uint32_t port);
 void xensim_evtchn_unmask(struct xensim_domain *d, uint32_t port);
 void xensim_port_put(struct xensim_domain *d, uint32_t port);
 void xensim_port_close(struct xensim_domain *d, uint32_t port);
+void xensim_evw_sync(struct xensim_domain *d, uint32_t port);
+void xensim_evtchn_deliver_owed(struct xensim_domain *d, uint32_t port);
 
 /* daemon (xensim_daemon.c), called by the machine */
 void xensim_file_deliver(struct xensim_file *f, uint32_t port);
-void xensim_file_poll_unmask(struct xensim_file *f);
-void xensim_file_want_input(struct xensim_file *f);
 void xensim_reclaim_arm(struct xensim_domain *d, unsigned int delay_ms);
 int  xensim_proc_vaddr_lookup(struct xensim_proc *p, uint64_t vaddr,
 			      void **cookiep, uint64_t *lenp);

@@ -28,6 +28,7 @@ static uint8_t *machine_mem;
 static uint64_t *frame_bitmap;  /* 1 bit per frame, 1 = in use */
 static uint64_t frame_cursor;
 static uint64_t frames_in_use;
+static uint64_t *evw_area;      /* event-channel state words (proto.h) */
 static struct xensim_domain *domains[XENSIM_MAX_DOMID + 1];
 
 int
@@ -38,11 +39,19 @@ xensim_machine_init(void)
 	machine_fd = memfd_create("xensim-machine", MFD_CLOEXEC);
 	if (machine_fd < 0)
 		return -errno;
-	if (ftruncate(machine_fd, (off_t)size) < 0)
+	if (ftruncate(machine_fd, (off_t)(XENSIM_EVW_OFFSET +
+		(uint64_t)XENSIM_EVW_DOMAINS * XENSIM_EVW_DOMAIN_BYTES)) < 0)
 		return -errno;
 	machine_mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_NORESERVE, machine_fd, 0);
 	if (machine_mem == MAP_FAILED)
+		return -errno;
+	/* Never punched: generations must outlive a destroyed domain. */
+	evw_area = mmap(NULL, (size_t)XENSIM_EVW_DOMAINS *
+			XENSIM_EVW_DOMAIN_BYTES, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE, machine_fd,
+			(off_t)XENSIM_EVW_OFFSET);
+	if (evw_area == MAP_FAILED)
 		return -errno;
 	frame_bitmap = calloc(XENSIM_MACHINE_FRAMES / 64, sizeof(uint64_t));
 	if (frame_bitmap == NULL)
@@ -207,6 +216,71 @@ xensim_port_get(struct xensim_domain *d, uint32_t port)
 	return &d->ports[port];
 }
 
+/*
+ * The shared state word of a port.  The shims' fast path (xensim_shim.c)
+ * sets MASKED/PENDING there with compare-and-swap; everything else in it
+ * is the daemon's, republished by xensim_evw_sync at every change.
+ */
+static uint64_t *
+xensim_evw(struct xensim_domain *d, uint32_t port)
+{
+	if (d == NULL || port == 0 || port >= XENSIM_EVW_PORTS ||
+	    d->domid >= XENSIM_EVW_DOMAINS)
+		return NULL;
+	return &evw_area[(size_t)d->domid * XENSIM_EVW_PORTS + port];
+}
+
+/*
+ * Publish the port's binding in its word under a new generation, so that
+ * any doorbell a shim learnt for the old binding stops being used.  Masked
+ * and pending survive a change of binding, not a close.
+ */
+void
+xensim_evw_sync(struct xensim_domain *d, uint32_t port)
+{
+	struct xensim_port *p = xensim_port_get(d, port);
+	uint64_t *w = xensim_evw(d, port);
+	uint64_t old, nw, flags = 0, keep = 0;
+	uint32_t gen;
+
+	if (p == NULL || w == NULL)
+		return;
+	if (p->state != XENSIM_PORT_FREE) {
+		keep = XENSIM_EVW_MASKED | XENSIM_EVW_PENDING;
+		if (p->owner != NULL)
+			flags |= XENSIM_EVW_BOUND |
+				(uint64_t)((uint32_t)p->owner->id &
+					   XENSIM_EVW_OWNER_MASK)
+				<< XENSIM_EVW_OWNER_SHIFT;
+		if (p->state == XENSIM_PORT_INTERDOMAIN)
+			flags |= XENSIM_EVW_CONNECTED;
+	}
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	do {
+		gen = XENSIM_EVW_GEN(old) + 1;
+		if (gen == 0)
+			gen = 1;
+		nw = (uint64_t)gen << 32 | flags | (old & keep);
+	} while (!__atomic_compare_exchange_n(w, &old, nw, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	p->wgen = gen;
+}
+
+/* The port's word, repaired first if someone scribbled on it. */
+static uint64_t *
+xensim_evw_checked(struct xensim_domain *d, uint32_t port)
+{
+	struct xensim_port *p = xensim_port_get(d, port);
+	uint64_t *w = xensim_evw(d, port);
+
+	if (p == NULL || w == NULL)
+		return NULL;
+	if (XENSIM_EVW_GEN(__atomic_load_n(w, __ATOMIC_ACQUIRE)) != p->wgen)
+		xensim_evw_sync(d, port);
+	return w;
+}
+
 static int
 xensim_port_new(struct xensim_domain *d, uint32_t *portp)
 {
@@ -236,6 +310,7 @@ found:
 	d->ports[p].owner = NULL;
 	d->ports[p].refs = 1;
 	d->ports_used++;
+	xensim_evw_sync(d, p);
 	*portp = p;
 	return 0;
 }
@@ -286,6 +361,8 @@ xensim_evtchn_bind_interdomain(struct xensim_domain *d, uint32_t rdom,
 	rp->state = XENSIM_PORT_INTERDOMAIN;
 	rp->remote_dom = d->domid;
 	rp->remote_port = *portp;
+	xensim_evw_sync(rd, rport);
+	xensim_evw_sync(d, *portp);
 	/* Xen raises the new port so that nothing sent before is lost. */
 	return 0;
 }
@@ -315,24 +392,32 @@ static void
 xensim_port_raise(struct xensim_domain *d, uint32_t port)
 {
 	struct xensim_port *p = xensim_port_get(d, port);
+	uint64_t *w, old;
 
 	if (p == NULL || p->state == XENSIM_PORT_FREE)
 		return;
-	if (p->owner == NULL) {
-		p->pending = true;
+	w = xensim_evw_checked(d, port);
+	if (w == NULL)
 		return;
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	for (;;) {
+		/* No file, or masked: only remembered. */
+		if (p->owner == NULL || (old & XENSIM_EVW_MASKED)) {
+			if (old & XENSIM_EVW_PENDING)
+				return;
+			if (__atomic_compare_exchange_n(w, &old,
+					old | XENSIM_EVW_PENDING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return;
+			continue;
+		}
+		/* Linux's late EOI: silent until user space writes it back. */
+		if (__atomic_compare_exchange_n(w, &old,
+				(old | XENSIM_EVW_MASKED) & ~(uint64_t)
+				XENSIM_EVW_PENDING, false, __ATOMIC_ACQ_REL,
+				__ATOMIC_ACQUIRE))
+			break;
 	}
-	/* Unmask writes are read lazily: look for one before deciding. */
-	if (p->masked)
-		xensim_file_poll_unmask(p->owner);
-	if (p->masked) {
-		p->pending = true;
-		xensim_file_want_input(p->owner); /* its unmask redelivers */
-		return;
-	}
-	/* Linux's late EOI: silent until user space writes the port back. */
-	p->masked = true;
-	p->pending = false;
 	xensim_file_deliver(p->owner, port);
 }
 
@@ -350,14 +435,53 @@ void
 xensim_evtchn_unmask(struct xensim_domain *d, uint32_t port)
 {
 	struct xensim_port *p = xensim_port_get(d, port);
+	uint64_t *w, old;
 
-	if (p == NULL || !p->masked)
+	if (p == NULL || p->owner == NULL)
 		return;
-	p->masked = false;
-	if (p->pending) {
-		p->pending = false;
-		xensim_port_raise(d, port);
+	w = xensim_evw_checked(d, port);
+	if (w == NULL)
+		return;
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (!(old & XENSIM_EVW_MASKED))
+			return;
+		if (old & XENSIM_EVW_PENDING) {
+			/* Raised while masked: delivered now, stays masked. */
+			if (__atomic_compare_exchange_n(w, &old,
+					old & ~(uint64_t)XENSIM_EVW_PENDING,
+					false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+				xensim_file_deliver(p->owner, port);
+				return;
+			}
+			continue;
+		}
+		if (__atomic_compare_exchange_n(w, &old,
+				old & ~(uint64_t)XENSIM_EVW_MASKED, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return;
 	}
+}
+
+/*
+ * A shim marked the port masked for a delivery and could not ring its
+ * doorbell: deliver it here.  If it is no longer masked, this is a send.
+ */
+void
+xensim_evtchn_deliver_owed(struct xensim_domain *d, uint32_t port)
+{
+	struct xensim_port *p = xensim_port_get(d, port);
+	uint64_t *w;
+
+	if (p == NULL || p->state == XENSIM_PORT_FREE || p->owner == NULL)
+		return;
+	w = xensim_evw_checked(d, port);
+	if (w != NULL &&
+	    (__atomic_load_n(w, __ATOMIC_ACQUIRE) & XENSIM_EVW_MASKED))
+		xensim_file_deliver(p->owner, port);
+	else
+		xensim_port_raise(d, port);
 }
 
 void
@@ -375,6 +499,9 @@ xensim_port_close(struct xensim_domain *d, uint32_t port)
 			rp->state = XENSIM_PORT_UNBOUND;
 			rp->remote_dom = d->domid;
 			rp->remote_port = 0;
+			/* The peer's doorbells to us stop being used. */
+			xensim_evw_sync(xensim_domain_get(p->remote_dom),
+					p->remote_port);
 		}
 	}
 	if (p->owner != NULL && p->owner->nbound > 0)
@@ -383,6 +510,7 @@ xensim_port_close(struct xensim_domain *d, uint32_t port)
 	p->owner = NULL;
 	p->gen++;
 	d->ports_used--;
+	xensim_evw_sync(d, port);
 }
 
 void

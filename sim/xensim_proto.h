@@ -33,6 +33,31 @@
 /* Machine memory: one sparse memfd of this many 4 KiB frames. */
 #define XENSIM_MACHINE_FRAMES   (1u << 20) /* 4 GiB */
 
+/*
+ * Event-channel state words, after the frames in the same memfd: one
+ * uint64_t per port, XENSIM_EVW_PORTS per domain, domain N's at
+ * XENSIM_EVW_OFFSET + N * XENSIM_EVW_DOMAIN_BYTES.  Every shim maps the
+ * slices of the domains it notifies, the daemon all of them.  Bits 0..31:
+ * flags below and the owner file's id (low 28 bits); bits 32..63: a
+ * generation the daemon bumps at every change of binding or connection.
+ * The daemon keeps the authority: it rewrites a word from its own state
+ * whenever the binding changes; the shims only flip MASKED and PENDING
+ * with compare-and-swap, under the generation they were told.
+ */
+#define XENSIM_EVW_PORTS        4096u   /* = XENSIM_EVTCHN_MAX */
+#define XENSIM_EVW_DOMAIN_BYTES (XENSIM_EVW_PORTS * 8u)
+#define XENSIM_EVW_DOMAINS      0x7ff0u
+#define XENSIM_EVW_OFFSET       ((uint64_t)XENSIM_MACHINE_FRAMES * 4096u)
+#define XENSIM_EVW_PENDING      0x1u    /* raised while masked */
+#define XENSIM_EVW_MASKED       0x2u    /* delivered, not yet unmasked */
+#define XENSIM_EVW_BOUND        0x4u    /* bound by the evtchn file in OWNER */
+#define XENSIM_EVW_CONNECTED    0x8u    /* interdomain, the other end bound */
+#define XENSIM_EVW_OWNER_SHIFT  4
+#define XENSIM_EVW_OWNER_MASK   0x0fffffffu
+#define XENSIM_EVW_GEN(w)       ((uint32_t)((w) >> 32))
+#define XENSIM_EVW_OWNER(w) \
+	((uint32_t)((w) >> XENSIM_EVW_OWNER_SHIFT) & XENSIM_EVW_OWNER_MASK)
+
 enum xensim_op {
 	XENSIM_OP_HELLO = 1,    /* reply: memfd read-write and read-only */
 	XENSIM_OP_OPEN,         /* a = kind, b = O_ACCMODE; reply: id, fd */
@@ -40,8 +65,19 @@ enum xensim_op {
 	XENSIM_OP_IOCTL,        /* id, a = cmd, b = user address of argument */
 	XENSIM_OP_MMAP,         /* id, a = offset, b = vaddr, c = len, prot */
 	XENSIM_OP_MUNMAP,       /* b = vaddr, c = len */
-	XENSIM_OP_NOTIFY,       /* id, a = port; one way, no reply */
+	XENSIM_OP_NOTIFY,       /* id, a = port, c = XENSIM_NOTIFY_*; one way */
+	XENSIM_OP_EVTFAST,      /* id, a = port (0: the file's own doorbell);
+				 * reply: a = port's gen, b = remote domid,
+				 * c = remote port | remote gen << 32, fd =
+				 * doorbell of the remote end's file */
 };
+
+/* XENSIM_OP_NOTIFY's c: what the shim already did on the fast path. */
+#define XENSIM_NOTIFY_SEND      0u      /* plain send */
+#define XENSIM_NOTIFY_OWED_REMOTE 1u    /* remote end marked masked, its
+					 * doorbell failed: deliver it */
+#define XENSIM_NOTIFY_OWED_SELF 2u      /* this port marked masked at an
+					 * unmask, doorbell failed: deliver */
 
 enum xensim_kind {
 	XENSIM_KIND_GNTDEV = 1,

@@ -44,13 +44,40 @@
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 #define SHIM_PORT_CACHE 16
+#define SHIM_BELL_FD_MIN 256    /* doorbells stay out of the low numbers */
+#define SHIM_EVT_SLICES 64      /* domains whose state words we map */
+
+/*
+ * A port this descriptor bound, and its fast path (see shim_notify_fast):
+ * the doorbell into the file the other end is bound to, learnt from the
+ * daemon under generation gen_a of our port's word and gen_b of the
+ * remote's.
+ */
+struct shim_port {
+	uint32_t port;
+	uint32_t gen_a;         /* 0: no doorbell learnt */
+	uint32_t slow_gen;      /* the daemon said "no fast path" at this gen */
+	uint16_t rdom;
+	uint32_t rport;
+	uint32_t gen_b;
+	int      bell;          /* -1: none */
+	ino_t    bell_ino;
+};
 
 struct shim_fd {
 	ino_t    ino;           /* 0: free */
 	uint64_t id;
 	int      kind;
 	uint32_t nports;
-	uint32_t ports[SHIM_PORT_CACHE]; /* bound ports: notify one way */
+	struct shim_port ports[SHIM_PORT_CACHE]; /* bound ports */
+	int      self_bell;     /* our own file's doorbell, for unmask */
+	ino_t    self_bell_ino;
+	bool     self_tried;
+};
+
+struct shim_evslice {
+	uint32_t  domid;
+	uint64_t *words;
 };
 
 struct shim_vma {
@@ -67,12 +94,19 @@ static int shim_nfds;
 static struct shim_vma *shim_vmas;
 static size_t shim_nvmas, shim_capvmas;
 static uint8_t shim_inl[XENSIM_RECV_INLINE];
+static uint32_t shim_domid = UINT32_MAX;
+static struct shim_evslice shim_slices[SHIM_EVT_SLICES];
+static unsigned int shim_nslices;
+/* Descriptors that were evtchn files here: write() looks only at these. */
+#define SHIM_EVT_BITMAP_FDS 4096
+static uint64_t shim_evt_fdbits[SHIM_EVT_BITMAP_FDS / 64];
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
 
 static void
 shim_atfork_prepare(void)
@@ -107,6 +141,8 @@ shim_init(void)
 	real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))
 		dlsym(RTLD_NEXT, "mmap");
 	real_munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+	real_write = (ssize_t (*)(int, const void *, size_t))
+		dlsym(RTLD_NEXT, "write");
 	pthread_atfork(shim_atfork_prepare, shim_atfork_parent,
 		       shim_atfork_child);
 }
@@ -229,6 +265,7 @@ shim_connect(void)
 		close(shim_memfd_ro);
 	shim_memfd = fds[0];
 	shim_memfd_ro = fds[1];
+	shim_domid = (uint32_t)r.b;
 	return 0;
 }
 
@@ -257,6 +294,72 @@ shim_fd_slot(int fd, bool create)
 	return &shim_fds[fd];
 }
 
+/* Close a doorbell we hold, unless the program reused its number. */
+static void
+shim_bell_close(int *fdp, ino_t ino)
+{
+	struct stat st;
+
+	if (*fdp >= 0 && fstat(*fdp, &st) == 0 && st.st_ino == ino)
+		close(*fdp);
+	*fdp = -1;
+}
+
+static void
+shim_port_drop_bell(struct shim_port *sp)
+{
+	shim_bell_close(&sp->bell, sp->bell_ino);
+	sp->gen_a = 0;
+}
+
+/* Forget an entry (its descriptor was closed): its doorbells go. */
+static void
+shim_fd_release(struct shim_fd *e)
+{
+	uint32_t i;
+
+	if (e->ino != 0) {
+		for (i = 0; i < e->nports; i++)
+			shim_port_drop_bell(&e->ports[i]);
+		shim_bell_close(&e->self_bell, e->self_bell_ino);
+	}
+	memset(e, 0, sizeof(*e));
+	e->self_bell = -1;
+}
+
+static void
+shim_fd_init(struct shim_fd *e, ino_t ino, uint64_t id, int kind, int fd)
+{
+	shim_fd_release(e);
+	e->ino = ino;
+	e->id = id;
+	e->kind = kind;
+	if (kind == XENSIM_KIND_EVTCHN && fd < SHIM_EVT_BITMAP_FDS)
+		__atomic_fetch_or(&shim_evt_fdbits[fd / 64], 1ULL << (fd % 64),
+				  __ATOMIC_RELAXED);
+}
+
+/*
+ * Before taking a new doorbell: release those of evtchn descriptors the
+ * program closed since (close() is not interposed).
+ */
+static void
+shim_fd_sweep(void)
+{
+	struct stat st;
+	int fd;
+
+	for (fd = 0; fd < shim_nfds; fd++) {
+		struct shim_fd *e = &shim_fds[fd];
+
+		if (e->ino == 0 || e->kind != XENSIM_KIND_EVTCHN ||
+		    (e->nports == 0 && e->self_bell < 0))
+			continue;
+		if (fstat(fd, &st) < 0 || st.st_ino != e->ino)
+			shim_fd_release(e);
+	}
+}
+
 /*
  * The device file behind `fd`, or NULL if it is not one of ours.  Entries
  * are checked against the descriptor's inode; an unknown socket may be a
@@ -274,7 +377,7 @@ shim_fd_lookup(int fd)
 	if (e != NULL && e->ino != 0) {
 		if (e->ino == st.st_ino)
 			return e;
-		e->ino = 0; /* closed and reused */
+		shim_fd_release(e); /* closed and reused */
 	}
 	if (!S_ISSOCK(st.st_mode) || getenv("XENSIM_DIR") == NULL)
 		return NULL;
@@ -288,10 +391,7 @@ shim_fd_lookup(int fd)
 	e = shim_fd_slot(fd, true);
 	if (e == NULL)
 		return NULL;
-	memset(e, 0, sizeof(*e));
-	e->ino = st.st_ino;
-	e->id = r.id;
-	e->kind = (int)r.a;
+	shim_fd_init(e, st.st_ino, r.id, (int)r.a, fd);
 	return e;
 }
 
@@ -335,10 +435,7 @@ shim_open_dev(int kind, int flags)
 		rc = -ENOMEM;
 		goto out;
 	}
-	memset(e, 0, sizeof(*e));
-	e->ino = (ino_t)r.a;
-	e->id = r.id;
-	e->kind = kind;
+	shim_fd_init(e, (ino_t)r.a, r.id, kind, fd);
 	rc = fd;
 out:
 	pthread_mutex_unlock(&shim_lock);
@@ -547,28 +644,287 @@ shim_put_seg(struct shim_marshal *m, uint64_t uaddr, uint64_t len)
 	return 0;
 }
 
-static bool
-shim_port_cached(struct shim_fd *e, uint32_t port)
+static struct shim_port *
+shim_port_find(struct shim_fd *e, uint32_t port)
 {
 	uint32_t i;
 
 	for (i = 0; i < e->nports; i++)
-		if (e->ports[i] == port)
-			return true;
-	return false;
+		if (e->ports[i].port == port)
+			return &e->ports[i];
+	return NULL;
+}
+
+static void
+shim_port_add(struct shim_fd *e, uint32_t port)
+{
+	struct shim_port *sp;
+
+	if (e->nports >= SHIM_PORT_CACHE || shim_port_find(e, port) != NULL)
+		return;
+	sp = &e->ports[e->nports++];
+	memset(sp, 0, sizeof(*sp));
+	sp->port = port;
+	sp->bell = -1;
 }
 
 static void
 shim_port_forget(struct shim_fd *e, uint32_t port)
 {
-	uint32_t i;
+	struct shim_port *sp = shim_port_find(e, port);
 
-	for (i = 0; i < e->nports; i++) {
-		if (e->ports[i] == port) {
-			e->ports[i] = e->ports[--e->nports];
-			return;
-		}
+	if (sp == NULL)
+		return;
+	shim_port_drop_bell(sp);
+	*sp = e->ports[--e->nports];
+}
+
+/* ---- event-channel fast path ---- */
+
+/*
+ * Domain `domid`'s state words (xensim_proto.h, XENSIM_EVW_*): a slice of
+ * the machine memfd, mapped once.  They survive fork (no MADV_DONTFORK).
+ */
+static uint64_t *
+shim_evw(uint32_t domid, uint32_t port)
+{
+	unsigned int i;
+	void *va;
+
+	if (port == 0 || port >= XENSIM_EVW_PORTS ||
+	    domid >= XENSIM_EVW_DOMAINS)
+		return NULL;
+	for (i = 0; i < shim_nslices; i++)
+		if (shim_slices[i].domid == domid)
+			return &shim_slices[i].words[port];
+	if (shim_nslices >= SHIM_EVT_SLICES ||
+	    (shim_memfd < 0 && shim_connect() < 0))
+		return NULL;
+	va = real_mmap(NULL, XENSIM_EVW_DOMAIN_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, shim_memfd, (off_t)(XENSIM_EVW_OFFSET +
+		       (uint64_t)domid * XENSIM_EVW_DOMAIN_BYTES));
+	if (va == MAP_FAILED)
+		return NULL;
+	shim_slices[shim_nslices].domid = domid;
+	shim_slices[shim_nslices].words = va;
+	shim_nslices++;
+	return &((uint64_t *)va)[port];
+}
+
+/* A doorbell received from the daemon: moved up, its inode noted. */
+static int
+shim_bell_take(int fd, ino_t *inop)
+{
+	struct stat st;
+	int hi;
+
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, SHIM_BELL_FD_MIN);
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
 	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	*inop = st.st_ino;
+	return fd;
+}
+
+/* Ring a doorbell: the port lands in the remote file's read queue. */
+static int
+shim_bell_ring(int fd, ino_t ino, uint32_t port)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != ino)
+		return -EBADF;
+	do {
+		n = send(fd, &port, 4, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n == 4)
+		return 0;
+	/* The file is closed: nobody can read it, as with Linux. */
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+/* A NOTIFY with no reply (the daemon checks it all again). */
+static int
+shim_notify_oneway(struct shim_fd *e, uint32_t port, uint64_t how)
+{
+	struct xensim_hdr q;
+	int rc;
+
+	rc = shim_connect();
+	if (rc < 0)
+		return rc;
+	memset(&q, 0, sizeof(q));
+	q.op = XENSIM_OP_NOTIFY;
+	q.id = e->id;
+	q.a = port;
+	q.c = how;
+	rc = xensim_msg_send(shim_sock, &q, NULL, 0, NULL, 0);
+	return rc < 0 ? rc : 0;
+}
+
+/* Ask the daemon for the doorbell of `port` (0: our own file's). */
+static int
+shim_evtfast(struct shim_fd *e, uint32_t port, struct xensim_hdr *r,
+	     int *bellp, ino_t *inop)
+{
+	struct xensim_hdr q;
+	int fds[2], rc;
+
+	*bellp = -1;
+	rc = shim_connect();
+	if (rc < 0)
+		return rc;
+	shim_fd_sweep();
+	memset(&q, 0, sizeof(q));
+	q.op = XENSIM_OP_EVTFAST;
+	q.id = e->id;
+	q.a = port;
+	rc = shim_request(&q, NULL, 0, r, NULL, NULL, fds);
+	if (rc < 0)
+		return rc;
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (r->ret < 0 || fds[0] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		return r->ret < 0 ? -r->err : -EPROTO;
+	}
+	*bellp = shim_bell_take(fds[0], inop);
+	return *bellp < 0 ? -EBADF : 0;
+}
+
+static bool
+shim_evw_ours(uint64_t w, const struct shim_fd *e)
+{
+	return (w & XENSIM_EVW_BOUND) &&
+		XENSIM_EVW_OWNER(w) == ((uint32_t)e->id & XENSIM_EVW_OWNER_MASK);
+}
+
+/*
+ * IOCTL_EVTCHN_NOTIFY without the daemon.  Our port's word says whether
+ * this file still has it bound and connected; the remote end's word, under
+ * the generation the daemon gave us with the doorbell, holds its mask:
+ * masked → only mark it pending (its unmask delivers it); otherwise mark it
+ * masked and write the port into the remote file's socket ourselves.
+ * Returns 0 when done, 1 when the daemon must answer (ENOTCONN and the
+ * like), 2 when a one-way NOTIFY to the daemon will do.
+ */
+static int
+shim_notify_fast(struct shim_fd *e, uint32_t port)
+{
+	struct shim_port *sp = shim_port_find(e, port);
+	uint64_t *wa, *wb, a, b;
+
+	if (sp == NULL)
+		return 1;
+	wa = shim_evw(shim_domid, port);
+	if (wa == NULL)
+		return 2;
+	a = __atomic_load_n(wa, __ATOMIC_ACQUIRE);
+	if (!shim_evw_ours(a, e))
+		return 1; /* unbound behind our back (a fork sharing the fd) */
+	if (!(a & XENSIM_EVW_CONNECTED))
+		return 2; /* unbound, VIRQ: nothing to wake */
+	if (sp->gen_a != XENSIM_EVW_GEN(a)) {
+		struct xensim_hdr r;
+		ino_t ino;
+		int bell;
+
+		shim_port_drop_bell(sp);
+		if (sp->slow_gen == XENSIM_EVW_GEN(a))
+			return 2;
+		if (shim_evtfast(e, port, &r, &bell, &ino) < 0) {
+			sp->slow_gen = XENSIM_EVW_GEN(a);
+			return 2;
+		}
+		sp->gen_a = (uint32_t)r.a;
+		sp->rdom = (uint16_t)r.b;
+		sp->rport = (uint32_t)r.c;
+		sp->gen_b = (uint32_t)(r.c >> 32);
+		sp->bell = bell;
+		sp->bell_ino = ino;
+		if (sp->gen_a != XENSIM_EVW_GEN(a))
+			return 2;
+	}
+	wb = shim_evw(sp->rdom, sp->rport);
+	if (wb == NULL)
+		return 2;
+	b = __atomic_load_n(wb, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (XENSIM_EVW_GEN(b) != sp->gen_b || !(b & XENSIM_EVW_BOUND))
+			return 2; /* the remote end changed: the daemon knows */
+		if (b & XENSIM_EVW_MASKED) {
+			if ((b & XENSIM_EVW_PENDING) ||
+			    __atomic_compare_exchange_n(wb, &b,
+					b | XENSIM_EVW_PENDING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return 0;
+			continue;
+		}
+		if (__atomic_compare_exchange_n(wb, &b, b | XENSIM_EVW_MASKED,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	if (shim_bell_ring(sp->bell, sp->bell_ino, sp->rport) == 0)
+		return 0;
+	/* Marked masked but not written: the daemon delivers it. */
+	(void)shim_notify_oneway(e, port, XENSIM_NOTIFY_OWED_REMOTE);
+	return 0;
+}
+
+/*
+ * An unmask written by the program (4 bytes per port): handled here when
+ * the port's word says this file has it bound.  Returns true if handled.
+ */
+static bool
+shim_unmask_fast(struct shim_fd *e, uint32_t port)
+{
+	uint64_t *w = shim_evw(shim_domid, port), x;
+
+	if (w == NULL)
+		return false;
+	x = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	if (!shim_evw_ours(x, e))
+		return false; /* the daemon decides (unknown: ignored) */
+	if ((x & XENSIM_EVW_PENDING) && e->self_bell < 0) {
+		struct xensim_hdr r;
+
+		if (e->self_tried)
+			return false;
+		e->self_tried = true;
+		if (shim_evtfast(e, 0, &r, &e->self_bell, &e->self_bell_ino) < 0)
+			return false;
+	}
+	for (;;) {
+		if (!(x & XENSIM_EVW_MASKED))
+			return true; /* enabling an enabled port: nothing */
+		if (x & XENSIM_EVW_PENDING) {
+			if (e->self_bell < 0)
+				return false;
+			/* Raised while masked: delivered now, stays masked. */
+			if (__atomic_compare_exchange_n(w, &x,
+					x & ~(uint64_t)XENSIM_EVW_PENDING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
+		if (__atomic_compare_exchange_n(w, &x,
+				x & ~(uint64_t)XENSIM_EVW_MASKED, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	if (shim_bell_ring(e->self_bell, e->self_bell_ino, port) < 0)
+		(void)shim_notify_oneway(e, port, XENSIM_NOTIFY_OWED_SELF);
+	return true;
 }
 
 /* Build the request body for `cmd`: the argument and its arrays. */
@@ -677,16 +1033,15 @@ shim_ioctl(struct shim_fd *e, unsigned long cmd, uint64_t uarg)
 
 		if (shim_uread(uarg, &port, 4) < 0)
 			return -EFAULT;
-		if (shim_port_cached(e, port)) {
-			/* Our own bound port: no reply needed (fast path). */
-			memset(&q, 0, sizeof(q));
-			q.op = XENSIM_OP_NOTIFY;
-			q.id = e->id;
-			q.a = port;
-			rc = xensim_msg_send(shim_sock, &q, NULL, 0, NULL, 0);
-			return rc < 0 ? rc : 0;
-		}
+		rc = shim_notify_fast(e, port);
+		if (rc == 0)
+			return 0;
+		if (rc == 2) /* our own bound port: no reply needed */
+			return shim_notify_oneway(e, port, XENSIM_NOTIFY_SEND);
 	}
+	rc = shim_connect();
+	if (rc < 0)
+		return rc;
 	rc = shim_marshal_ioctl(e, cmd, uarg, &m, &datalen);
 	if (rc < 0) {
 		free(m.buf);
@@ -715,11 +1070,10 @@ shim_ioctl(struct shim_fd *e, unsigned long cmd, uint64_t uarg)
 	if (rc >= 0 && e->kind == XENSIM_KIND_EVTCHN) {
 		uint32_t port = 0;
 
-		if ((cmd == XSL_EVTCHN_BIND_INTERDOMAIN ||
-		     cmd == XSL_EVTCHN_BIND_UNBOUND_PORT ||
-		     cmd == XSL_EVTCHN_BIND_VIRQ) &&
-		    e->nports < SHIM_PORT_CACHE)
-			e->ports[e->nports++] = (uint32_t)rc;
+		if (cmd == XSL_EVTCHN_BIND_INTERDOMAIN ||
+		    cmd == XSL_EVTCHN_BIND_UNBOUND_PORT ||
+		    cmd == XSL_EVTCHN_BIND_VIRQ)
+			shim_port_add(e, (uint32_t)rc);
 		if (cmd == XSL_EVTCHN_UNBIND && shim_uread(uarg, &port, 4) == 0)
 			shim_port_forget(e, port);
 	}
@@ -747,15 +1101,52 @@ ioctl(int fd, unsigned long cmd, ...)
 		pthread_mutex_unlock(&shim_lock);
 		return real_ioctl(fd, cmd, arg);
 	}
-	rc = shim_connect();
-	if (rc == 0)
-		rc = shim_ioctl(e, cmd, (uint64_t)(uintptr_t)arg);
+	rc = shim_ioctl(e, cmd, (uint64_t)(uintptr_t)arg);
 	pthread_mutex_unlock(&shim_lock);
 	if (rc < 0) {
 		errno = -rc;
 		return -1;
 	}
 	return rc;
+}
+
+/*
+ * write() on an evtchn file: each 4-byte port is an unmask, done on the
+ * port's state word when this file has it bound (shim_unmask_fast); the
+ * other ports go on to the daemon through the socket.  Any other
+ * descriptor costs one bit test.  read() and poll() are not interposed.
+ */
+SHIM_EXPORT ssize_t
+write(int fd, const void *buf, size_t count)
+{
+	uint32_t ports[1024], rest[1024];
+	struct shim_fd *e;
+	struct stat st;
+	size_t i, nrest = 0;
+	ssize_t rc;
+
+	shim_resolve();
+	if (fd < 0 || fd >= SHIM_EVT_BITMAP_FDS ||
+	    !(__atomic_load_n(&shim_evt_fdbits[fd / 64], __ATOMIC_RELAXED) &
+	      (1ULL << (fd % 64))) ||
+	    count < 4 || count > sizeof(ports) || count % 4 != 0)
+		return real_write(fd, buf, count);
+	pthread_mutex_lock(&shim_lock);
+	e = shim_fd_slot(fd, false);
+	if (e == NULL || e->ino == 0 || e->kind != XENSIM_KIND_EVTCHN ||
+	    fstat(fd, &st) < 0 || st.st_ino != e->ino ||
+	    shim_uread((uint64_t)(uintptr_t)buf, ports, count) < 0) {
+		pthread_mutex_unlock(&shim_lock);
+		return real_write(fd, buf, count);
+	}
+	for (i = 0; i < count / 4; i++)
+		if (!shim_unmask_fast(e, ports[i]))
+			rest[nrest++] = ports[i];
+	pthread_mutex_unlock(&shim_lock);
+	if (nrest == 0)
+		return (ssize_t)count;
+	rc = real_write(fd, rest, nrest * 4);
+	return rc < 0 ? rc : (ssize_t)count;
 }
 
 /* ---- mmap / munmap ---- */
