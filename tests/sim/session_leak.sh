@@ -14,7 +14,12 @@ fd = os.open(\"/dev/xen/evtchn\", os.O_RDWR)
 port = fcntl.ioctl(fd, 0x00044502, b\"\\x00\\x00\\x00\\x00\")
 time.sleep(30)
 ' &
-  sleep 0.5
+  # Python starts slowly on a loaded machine: wait (bounded) for the port.
+  i=0
+  while [ \$i -lt 100 ]; do
+    \"$X\" status | grep -q '^total  *0  *0  *0  *0  *0  *1 ' && break
+    sleep 0.1; i=\$((i + 1))
+  done
   \"$X\" status
   exit 0" 2>&1)
 rc=$?
