@@ -166,7 +166,7 @@ patch('channel.c', """		g->polling = true;
 """)
 patch('channel.c', """		if (ready > 0) {
 			err = channel_consume_events(g);
-		} else if (ready == 0 && left > CHANNEL_PROBE_MS) {""", """		if (ready > 0 && exp_lazy) {
+		} else if""", """		if (ready > 0 && exp_lazy) {
 			g->lazy_pending = true;
 			atomic_fetch_add(&g->wake_seq, 1);
 		} else if (ready > 0 && exp_onepoll) {
@@ -174,7 +174,7 @@ patch('channel.c', """		if (ready > 0) {
 			atomic_fetch_add(&g->wake_seq, 1);
 		} else if (ready > 0) {
 			err = channel_consume_events(g);
-		} else if (ready == 0 && left > CHANNEL_PROBE_MS) {""")
+		} else if""")
 
 # --- E_FAST: single-buffer fast path for gntring_read / gntring_write -------
 patch('ring.c', """ssize_t
