@@ -1113,6 +1113,9 @@ shim_ioctl(struct shim_fd *e, unsigned long cmd, uint64_t uarg)
 		    cmd == XSL_EVTCHN_BIND_UNBOUND_PORT ||
 		    cmd == XSL_EVTCHN_BIND_VIRQ)
 			shim_port_add(e, (uint32_t)rc);
+		/* Bound by this file (inherited across exec): fast next time. */
+		if (cmd == XSL_EVTCHN_NOTIFY && shim_uread(uarg, &port, 4) == 0)
+			shim_port_add(e, port);
 		if (cmd == XSL_EVTCHN_UNBIND && shim_uread(uarg, &port, 4) == 0)
 			shim_port_forget(e, port);
 	}
@@ -1173,8 +1176,14 @@ write(int fd, const void *buf, size_t count)
 	pthread_mutex_lock(&shim_lock);
 	e = shim_fd_slot(fd, false);
 	if (e == NULL || e->ino == 0 || e->kind != XENSIM_KIND_EVTCHN ||
-	    fstat(fd, &st) < 0 || st.st_ino != e->ino ||
-	    shim_uread((uint64_t)(uintptr_t)buf, ports, count) < 0) {
+	    fstat(fd, &st) < 0 || st.st_ino != e->ino) {
+		/* Not (or no longer) an evtchn file: stop looking at it. */
+		__atomic_fetch_and(&shim_evt_fdbits[fd / 64],
+				   ~(1ULL << (fd % 64)), __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&shim_lock);
+		return real_write(fd, buf, count);
+	}
+	if (shim_uread((uint64_t)(uintptr_t)buf, ports, count) < 0) {
 		pthread_mutex_unlock(&shim_lock);
 		return real_write(fd, buf, count);
 	}
