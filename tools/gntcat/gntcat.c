@@ -700,13 +700,16 @@ connect_channel(int *rc)
 		if (ring != NULL)
 			return ring;
 		error = errno;
-		if ((error != ETIMEDOUT && error != ENOENT) || left <= 0)
+		/* EINVAL, EACCES: maybe keys left by a dead server, which
+		 * a new one may yet replace. */
+		if ((error != ETIMEDOUT && error != ENOENT &&
+		    error != EINVAL && error != EACCES) || left <= 0)
 			break;
 		if (take_pending_signal()) {
 			*rc = -1;
 			return NULL;
 		}
-		if (error == ENOENT) {
+		if (error != ETIMEDOUT) {
 			/* the library did not wait; do it here */
 			ppoll(NULL, 0, &(struct timespec){ 0,
 			    (long)slice * 1000000 }, &sleep_mask);
@@ -729,13 +732,25 @@ connect_channel(int *rc)
 	case EACCES:
 	case EPERM:
 		warnx("%s: permission denied: the server's grants or keys "
-		    "are not for this domain", opt.path);
+		    "are not for this domain, or it died", opt.path);
 		*rc = EX_NOPERM;
 		break;
 	case EPROTO:
 		warnx("protocol violation by the server at %s: malformed "
 		    "ring page or keys", opt.path);
 		*rc = EX_PROTOCOL;
+		break;
+	case EINVAL:
+		/* Our arguments are valid: the event channel named at PATH
+		 * is not offered to this domain. */
+		warnx("no server for this domain at %s: stale keys of a "
+		    "server that died, or a server for another domain",
+		    opt.path);
+		*rc = EX_UNAVAILABLE;
+		break;
+	case ESRCH:
+		warnx("domain %u does not exist", opt.domid);
+		*rc = EX_NOHOST;
 		break;
 	default:
 		warnx("cannot connect to %s: %s", opt.path, strerror(error));
