@@ -870,8 +870,13 @@ gntdev_ioctl_map_grant_ref(struct gntdev_file *file,
 		n = arg->count - i;
 		if (n > GNTDEV_COPYIN_CHUNK)
 			n = GNTDEV_COPYIN_CHUNK;
-		error = gntdev_os_copyin(file->os_file, arg->refs + i, refs,
-		    sizeof(refs[0]) * n);
+		/*
+		 * A user address is a number: arithmetic on it as a C pointer
+		 * is undefined for NULL or near the top of the address space.
+		 */
+		error = gntdev_os_copyin(file->os_file,
+		    (const void *)((uintptr_t)arg->refs +
+		    (uintptr_t)i * sizeof(refs[0])), refs, sizeof(refs[0]) * n);
 		if (error != 0)
 			goto fail;
 		for (j = 0; j < n; j++) {
