@@ -182,7 +182,17 @@ main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "b:ln:r:t:")) != -1) {
 		switch (ch) {
-		case 'b': bytes = strtoull(optarg, NULL, 0) & ~3ULL; break;
+		case 'b': {
+			char *end;
+
+			bytes = strtoull(optarg, &end, 0);
+			if (*end == 'K' || *end == 'k')
+				bytes <<= 10;
+			else if (*end == 'M' || *end == 'm')
+				bytes <<= 20;
+			bytes &= ~3ULL;
+			break;
+		}
 		case 'l': server = true; break;
 		case 'n': nchan = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'r': ring = strtoul(optarg, NULL, 0); break;
@@ -304,7 +314,10 @@ main(int argc, char **argv)
 	/* The server waits for each client to finish reading. */
 	if (server) {
 		for (i = 0; i < nchan; i++) {
-			while (gntring_state(chans[i].g) == GNTRING_CONNECTED &&
+			enum gntring_state st;
+
+			while ((st = gntring_state(chans[i].g)) !=
+			       GNTRING_CLOSED && st != GNTRING_BROKEN &&
 			       now_s() < deadline)
 				(void)gntring_wait(chans[i].g, 1000);
 		}
