@@ -6,6 +6,7 @@
 # OUTDIR/lib`.  Every change is off unless its variable is set in the
 # environment of the benchmark: GNTRING_EXP_FAST, GNTRING_EXP_FASTW,
 # GNTRING_EXP_TESTFIRST, GNTRING_EXP_ONEPOLL, GNTRING_EXP_LAZY,
+# GNTRING_EXP_BLOCKREAD,
 # GNTRING_EXP_SPIN_US=N.  An experiment, not a patch to merge as is.
 set -eu
 repo=${1:?usage: build-exp-libgntring.sh REPO OUTDIR}

@@ -319,3 +319,20 @@ int exp_testfirst;	/* EXPERIMENT flag: GNTRING_EXP_TESTFIRST */""")
 patch('channel.c', """extern int exp_fastw;""", """extern int exp_fastw, exp_testfirst;""")
 patch('channel.c', """	exp_fast = getenv("GNTRING_EXP_FAST") != NULL;""", """	exp_fast = getenv("GNTRING_EXP_FAST") != NULL;
 	exp_testfirst = getenv("GNTRING_EXP_TESTFIRST") != NULL;""")
+
+# --- E_BLOCKREAD: wait in a blocking read of the event fd, not in poll -------
+# Only for waits without a deadline; loses the 1 s re-check and the probe.
+patch('channel.c', """static int exp_lazy, exp_onepoll, exp_fast;""", """static int exp_lazy, exp_onepoll, exp_fast, exp_blockread;""")
+patch('channel.c', """	exp_fast = getenv("GNTRING_EXP_FAST") != NULL;""", """	exp_fast = getenv("GNTRING_EXP_FAST") != NULL;
+	exp_blockread = getenv("GNTRING_EXP_BLOCKREAD") != NULL;""")
+patch('channel.c', """		struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn),
+				      .events = POLLIN };""", """		if (exp_blockread && timeout_ms < 0) {
+			exp_take_one(g);	/* blocks in read() until an event */
+			atomic_fetch_add(&g->wake_seq, 1);
+			pthread_mutex_lock(&g->wait_lock);
+			g->polling = false;
+			pthread_cond_broadcast(&g->wait_cond);
+			continue;
+		}
+		struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn),
+				      .events = POLLIN };""")
