@@ -4,8 +4,15 @@
  * in the Xen simulator, with a pipe, a UNIX stream socket and memcpy as
  * baselines, all in one run.
  *
- *   gntring-bench [--quick] [--json] [--reps N] [--seconds S]
- *                 [--rings LIST] [--chunks LIST] [--check]
+ *   gntring-bench [--quick] [--json] [--json-file PATH] [--check]
+ *                 [--reps N] [--seconds S] [--stat median|best|both]
+ *                 [--rings LIST] [--chunks LIST] [--apis LIST] [--kinds LIST]
+ *                 [--amount N] [--exp-libdir DIR]
+ *
+ * (see usage() and BENCHMARKS.md).  Environment: XENSIM (the simulator, by
+ * default next to this program), XENSIM_DIR (a running instance to use),
+ * GNTRING_BENCH_WRAP (a wrapper command for the simulated-domain workers,
+ * e.g. "valgrind --tool=callgrind").
  *
  * The orchestrator (this process) starts a private `xensim session` unless
  * XENSIM_DIR names a running one, then for each ring size starts two worker
@@ -19,7 +26,7 @@
  * Timing: the sender stamps the start, the receiver the end, both with
  * CLOCK_MONOTONIC, which is one clock for all processes of the machine.
  */
-#define _GNU_SOURCE	/* F_SETPIPE_SZ */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
