@@ -153,7 +153,7 @@ if want gntcat_server_vsp_client; then
 fi
 if want vsp_server_gntcat_client; then
 	if [ -x $GC ]; then
-		pair vsp_server_gntcat_client 120 h ${XT_MIX_SIZE:-16M} 1 2 \
+		pair vsp_server_gntcat_client 120 h ${XT_VSPSRV_SIZE:-4M} 7 8 \
 			"xt-helper unix-listen /tmp/vsp3.sock" "$GC -w 30 0 $D0/gc3" \
 			"$D0/gc3/event-channel" "$VSP -m server 0 $D0/gc3 /tmp/vsp3.sock"
 	else

@@ -12,9 +12,11 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # want NAME: is this case selected (--cases on the host, shell patterns)?
 want() {
 	[ -s /xt/only ] || return 0
+	set -f
 	for _w in $(cat /xt/only); do
-		case "$1" in $_w) return 0 ;; esac
+		case "$1" in $_w) set +f; return 0 ;; esac
 	done
+	set +f
 	return 1
 }
 
@@ -55,14 +57,14 @@ rc_of() { wait "$1"; echo $?; }
 
 # wait_bytes SECS "FILE:SIZE ...": true when every FILE has SIZE bytes.
 wait_bytes() {
-	_end=$(( $(date +%s) + $1 ))
+	_wb_end=$(( $(date +%s) + $1 ))
 	while :; do
-		_ok=1
-		for _p in $2; do
-			[ "$(fsize "${_p%%:*}")" -ge "${_p#*:}" ] || { _ok=0; break; }
+		_wb_ok=1
+		for _wb_p in $2; do
+			[ "$(fsize "${_wb_p%%:*}")" -ge "${_wb_p#*:}" ] || { _wb_ok=0; break; }
 		done
-		[ $_ok = 1 ] && return 0
-		[ "$(date +%s)" -ge "$_end" ] && return 1
+		[ $_wb_ok = 1 ] && return 0
+		[ "$(date +%s)" -ge "$_wb_end" ] && return 1
 		sleep 0.2
 	done
 }
@@ -79,9 +81,9 @@ wait_xs() {
 
 # stop PID...: kill what still runs, reap.
 stop() {
-	for _p in "$@"; do
-		exited "$_p" || kill -9 "$_p" 2>/dev/null
-		wait "$_p" 2>/dev/null
+	for _st_p in "$@"; do
+		exited "$_st_p" || kill -9 "$_st_p" 2>/dev/null
+		wait "$_st_p" 2>/dev/null
 	done
 	return 0
 }
