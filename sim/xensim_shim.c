@@ -153,6 +153,13 @@ shim_resolve(void)
 	pthread_once(&shim_once, shim_init);
 }
 
+/* Resolved at load, so that write() in a signal handler never inits. */
+__attribute__((constructor)) static void
+shim_load(void)
+{
+	shim_resolve();
+}
+
 static int
 shim_kind_of_path(const char *path)
 {
@@ -915,7 +922,11 @@ shim_notify_fast(struct shim_fd *e, uint32_t port)
 	}
 	if (shim_bell_ring(sp->bell, sp->bell_ino, sp->rport) == 0)
 		return 0;
-	/* Marked masked but not written: the daemon delivers it. */
+	/*
+	 * Marked masked but not written (the program closed our doorbell,
+	 * say): the daemon delivers it, and we learn a new one next time.
+	 */
+	shim_port_drop_bell(sp);
 	(void)shim_notify_oneway(e, port, XENSIM_NOTIFY_OWED_REMOTE);
 	return 0;
 }
@@ -961,8 +972,11 @@ shim_unmask_fast(struct shim_fd *e, uint32_t port)
 				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return true;
 	}
-	if (shim_bell_ring(e->self_bell, e->self_bell_ino, port) < 0)
+	if (shim_bell_ring(e->self_bell, e->self_bell_ino, port) < 0) {
+		shim_bell_close(&e->self_bell, e->self_bell_ino);
+		e->self_tried = false;
 		(void)shim_notify_oneway(e, port, XENSIM_NOTIFY_OWED_SELF);
+	}
 	return true;
 }
 

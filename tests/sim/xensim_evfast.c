@@ -265,6 +265,20 @@ role_mask_a(int fd)
 		CHECK(xenevtchn_unmask(ev, (unsigned)port) == 0, "unmask");
 		CHECK(xenevtchn_notify(ev, (unsigned)port) == 0, "notify back");
 	}
+	/* B closed its doorbells; A closes its own, then 200 more rounds. */
+	CHECK(hear_int(fd, 10000) == 7, "no 'closed' from B");
+	for (i = 256; i < 1024; i++)
+		close(i);
+	for (i = 0; i < 200; i++) {
+		got = next_port(ev, 5000);
+		if (got != port) {
+			CHECK(0, "round %d after closing doorbells: got %d", i,
+			      got);
+			break;
+		}
+		CHECK(xenevtchn_unmask(ev, (unsigned)port) == 0, "unmask");
+		CHECK(xenevtchn_notify(ev, (unsigned)port) == 0, "notify back");
+	}
 	CHECK(quiet(ev, 100), "extra event after the round trips");
 	/* B unbinds: our end stays bound by us, so NOTIFY still succeeds. */
 	CHECK(hear_int(fd, 10000) == 5, "no 'unbound' from B");
@@ -302,6 +316,23 @@ role_mask_b(int fd)
 		got = next_port(ev, 5000);
 		if (got != port) {
 			CHECK(0, "round %d: got %d", i, got);
+			break;
+		}
+		CHECK(xenevtchn_unmask(ev, (unsigned)port) == 0, "unmask");
+	}
+	/*
+	 * The program closes every descriptor it does not know of (the
+	 * shim's doorbells among them): events still arrive exactly once.
+	 */
+	for (i = 256; i < 1024; i++)
+		close(i);
+	say(fd, "7");
+	for (i = 0; i < 200; i++) {
+		CHECK(xenevtchn_notify(ev, (unsigned)port) == 0, "notify");
+		got = next_port(ev, 5000);
+		if (got != port) {
+			CHECK(0, "round %d after closing doorbells: got %d", i,
+			      got);
 			break;
 		}
 		CHECK(xenevtchn_unmask(ev, (unsigned)port) == 0, "unmask");
@@ -348,9 +379,12 @@ scenario_mask(const char *xensim)
 
 	spawn(xensim, &a);
 	spawn(xensim, &b);
-	/* port; sent; step1; sent; step2; unbound; done */
-	for (i = 0; i < 7; i++)
-		if (relay(i % 2 == 0 ? &a : &b, i % 2 == 0 ? &b : &a,
+	/* A: port, B: sent, A: step 1, B: sent, A: step 2, B: doorbells
+	 * closed, B: unbound, A: done. */
+	const char *order = "ababab" "ba";
+
+	for (i = 0; order[i] != '\0'; i++)
+		if (relay(order[i] == 'a' ? &a : &b, order[i] == 'a' ? &b : &a,
 			  20000) < 0)
 			break;
 	ra = reap(&a, 20000);
