@@ -13,6 +13,32 @@ victim=$(rand $((seed * 100019 + round)) 2)
 dom_pid "$SERVER_DOM" "$WORK/server.pid" "$GNTCAT" -v -l "$CLIENT_DOM" \
     "$channel" < /dev/zero > /dev/null 2> "$WORK/server.log" &
 server=$!
+if [ $((round % 10)) -eq 3 ]; then
+	# One round in ten: the server dies after publishing its channel and
+	# before any client came; its keys stay in xenstore.  A client that
+	# finds them must fail cleanly and soon.
+	server_pid=$(read_pid "$WORK/server.pid")
+	i=0
+	until grep -q "listening" "$WORK/server.log"; do
+		i=$((i + 1))
+		[ "$i" -le 500 ] || fail "round $round: the server never listened"
+		sleep 0.01
+	done
+	kill -KILL "$server_pid"
+	wait "$server"
+	start=$(now_ms)
+	dom_pid "$CLIENT_DOM" "$WORK/client.pid" "$GNTCAT" -v -w 2 \
+	    "$SERVER_DOM" "$channel" < /dev/zero > /dev/null \
+	    2> "$WORK/client.log"
+	rc=$?
+	ms=$(( $(now_ms) - start ))
+	[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] ||
+	    fail "round $round: client of a dead server exited $rc: $(cat "$WORK/client.log")"
+	[ "$ms" -lt 3000 ] || fail "round $round: the client took $ms ms"
+	echo "round $round: killed server before a client came: a new client" \
+	    "exits $rc in $ms ms: $(tail -n 1 "$WORK/client.log")"
+	exit 0
+fi
 dom_pid "$CLIENT_DOM" "$WORK/client.pid" "$GNTCAT" -v -w 5 "$SERVER_DOM" \
     "$channel" < /dev/zero > /dev/null 2> "$WORK/client.log" &
 client=$!

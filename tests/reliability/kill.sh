@@ -11,7 +11,7 @@ skip_without_xensim
 
 rounds=$1
 seed=${KILL_SEED:-1}
-mid=0 pre=0 srv=0 cli=0 max=0 maxround=0
+mid=0 pre=0 early=0 srv=0 cli=0 max=0 maxround=0
 r=1
 while [ "$r" -le "$rounds" ]; do
 	out=$("$XENSIM" session --check-leaks -- /bin/sh "$HERE/kill-round.sh" \
@@ -36,10 +36,12 @@ while [ "$r" -le "$rounds" ]; do
 			maxround=$r
 		fi
 		;;
+	*"before a client came"*) early=$((early + 1)) ;;
 	*) pre=$((pre + 1)) ;;
 	esac
 	r=$((r + 1))
 done
 echo "kill: $rounds rounds (server killed $srv, client killed $cli):" \
     "$mid mid-transfer, max survivor exit latency $max ms (round" \
-    "$maxround); $pre before the ends met; no leaks"
+    "$maxround); $pre before the ends met; $early with the server dead" \
+    "before its client came; no leaks"
