@@ -2,11 +2,12 @@
 /*
  * xt-helper: small tools the real-Xen test image needs and busybox lacks.
  *
- *   xt-helper gen SIZE SEED [FILE FSIZE]
+ *   xt-helper gen SIZE SEED [FILE FSIZE]...
  *                                  write SIZE deterministic bytes to stdout;
- *                                  with FILE, keep stdout open until FILE
- *                                  holds FSIZE bytes (at most 300 s), for
- *                                  peers that drop the whole channel at EOF
+ *                                  then keep stdout open until each FILE
+ *                                  holds FSIZE bytes (FSIZE 0: exists), at
+ *                                  most 300 s: for peers that drop the whole
+ *                                  channel when their input ends
  *   xt-helper unix-listen PATH     accept one UNIX-socket connection, then
  *                                  relay stdin -> socket and socket -> stdout
  *   xt-helper unix-connect PATH    the same, connecting (retries for 30 s)
@@ -86,12 +87,19 @@ static int do_gen(unsigned long long size, unsigned long long seed)
 	return 0;
 }
 
-static int hold_until(const char *file, unsigned long long want)
+static int hold_until(char **pairs, int n)
 {
 	for (int i = 0; i < 3000; i++) {
-		struct stat st;
+		int done = 1;
 
-		if (stat(file, &st) == 0 && (unsigned long long)st.st_size >= want)
+		for (int k = 0; k + 1 < n; k += 2) {
+			struct stat st;
+
+			if (stat(pairs[k], &st) != 0 ||
+			    (unsigned long long)st.st_size < parse_size(pairs[k + 1]))
+				done = 0;
+		}
+		if (done)
 			return 0;
 		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 	}
@@ -199,11 +207,11 @@ static int do_count(void)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if ((argc == 4 || argc == 6) && strcmp(argv[1], "gen") == 0) {
+	if (argc >= 4 && argc % 2 == 0 && strcmp(argv[1], "gen") == 0) {
 		int rc = do_gen(parse_size(argv[2]), strtoull(argv[3], NULL, 0));
 
-		if (rc == 0 && argc == 6)
-			rc = hold_until(argv[4], parse_size(argv[5]));
+		if (rc == 0 && argc > 4)
+			rc = hold_until(argv + 4, argc - 4);
 		return rc;
 	}
 	if (argc == 3 && strcmp(argv[1], "unix-listen") == 0)
@@ -212,7 +220,7 @@ int main(int argc, char **argv)
 		return do_unix(argv[2], 0);
 	if (argc == 2 && strcmp(argv[1], "count") == 0)
 		return do_count();
-	fprintf(stderr, "usage: xt-helper gen SIZE SEED [FILE FSIZE] | unix-listen PATH | "
+	fprintf(stderr, "usage: xt-helper gen SIZE SEED [FILE FSIZE]... | unix-listen PATH | "
 		"unix-connect PATH | count\n");
 	return 64;
 }

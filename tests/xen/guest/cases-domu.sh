@@ -4,7 +4,7 @@
 # xenstore; dom0 judges both directions.
 
 DZ=${XT_DOMU_SIZE:-16M}
-DVZ=${XT_DOMU_VSP_SIZE:-4M}
+DVZ=${XT_DOMU_VSP_SIZE:-256K}
 UNAME=xt-domu
 UCFG=/tmp/xt-domu.cfg
 
@@ -50,7 +50,12 @@ domu_case() {
 	rm -rf "$_d"; mkdir -p "$_d"
 	_nb=$(bytes "$_z")
 	_h=""
-	[ "$_s" = 1 ] || _h="$_d/a.out $_nb"
+	if [ "$_s" != 1 ]; then
+		# No half-close: hold our input open until both sides have all.
+		_h="$_d/a.out $_nb $_d/domugot 0"
+		( wait_xs "$_t" "$UR/$_n-domugot" && touch $_d/domugot ) &
+		( wait_bytes "$_t" "$_d/a.out:$_nb" && xenstore-write "$UR/$_n-dom0done" 1 ) &
+	fi
 	_t0=$(uptime_s)
 	xt-helper gen "$_z" "$_sa" $_h | sh -c "exec $_c" >"$_d/a.out" 2>"$_d/a.err" &
 	_pa=$!
@@ -89,7 +94,7 @@ domu_case() {
 		[ -n "$_why" ] && _why="$_why domU stderr: $*;"
 	fi
 	_rate=$(awk -v n="$_nb" -v a="$_t0" -v b="$_t1" \
-		'BEGIN { if (b > a) printf "%.1f MiB/s each way", n / 1048576 / (b - a) }')
+		'BEGIN { if (b > a) { r = n / 1024 / (b - a); if (r >= 1024) printf "%.1f MiB/s each way", r / 1024; else printf "%.0f KiB/s each way", r } }')
 	if [ -z "$_why" ]; then
 		res PASS "$_n" "$_z each way, $_rate"
 	else
@@ -115,6 +120,13 @@ if want domu_boot && domu_start; then
 	if xl domid $UNAME >/dev/null 2>&1; then
 		res FAIL domu_shutdown "domU still there; destroying"
 		xl destroy $UNAME
+	fi
+	_log=/var/log/xen/console/guest-$UNAME.log
+	if grep -q '@@XU-END' $_log; then
+		grep -a '^@@XU ' $_log | tr -d '\r' | sed 's/^@@XU /@@XT PROBEU /'
+		res PASS probe_domu "$(grep -c '^@@XU ' $_log) cases"
+	elif [ -x /opt/xt/bin/xen-probe ]; then
+		res FAIL probe_domu "no probe output in the domU console"
 	fi
 	echo "--- domU console ---"
 	tail -n 20 /var/log/xen/console/guest-$UNAME.log

@@ -10,8 +10,8 @@ D0=/local/domain/0/data
 # CMD_A, CMD_B once the xenstore node READY_XS exists.  STRICT says which
 # sides must also exit 0 by themselves ("a", "b", "ab" or "-"); the others
 # are judged only by the bytes they delivered (vchan-socket-proxy may hang
-# after EOF) and killed.  An "h" in STRICT holds each side's stdin open until
-# its own output is complete: vchan-socket-proxy has no half-close, it drops
+# after EOF) and killed.  An "h" in STRICT holds both sides' stdin open until
+# both outputs are complete: vchan-socket-proxy has no half-close, it drops
 # the whole channel when its input ends.
 pair() {
 	_n=$1 _t=$2 _s=$3 _z=$4 _sa=$5 _sb=$6 _ca=$7 _cb=$8 _ready=${9:-} _bg=${10:-}
@@ -19,7 +19,7 @@ pair() {
 	rm -rf "$_d"; mkdir -p "$_d"
 	_nb=$(bytes "$_z")
 	_ha="" _hb=""
-	case "$_s" in *h*) _ha="$_d/a.out $_nb" _hb="$_d/b.out $_nb" ;; esac
+	case "$_s" in *h*) _ha="$_d/a.out $_nb $_d/b.out $_nb" _hb=$_ha ;; esac
 	_t0=$(uptime_s)
 	xt-helper gen "$_z" "$_sa" $_ha | sh -c "exec $_ca" >"$_d/a.out" 2>"$_d/a.err" &
 	_pa=$!
@@ -60,7 +60,7 @@ pair() {
 	_r=$(chk "$_d/a.out" "$_z" "$_sb") || _why="$_why $_r;"
 	_r=$(chk "$_d/b.out" "$_z" "$_sa") || _why="$_why $_r;"
 	_rate=$(awk -v n="$_nb" -v a="$_t0" -v b="$_t1" \
-		'BEGIN { if (b > a) printf "%.1f MiB/s each way", n / 1048576 / (b - a) }')
+		'BEGIN { if (b > a) { r = n / 1024 / (b - a); if (r >= 1024) printf "%.1f MiB/s each way", r / 1024; else printf "%.0f KiB/s each way", r } }')
 	if [ -z "$_why" ]; then
 		res PASS "$_n" "$_z each way, $_rate;$_note"
 	else
