@@ -504,13 +504,18 @@ static void c_unmap_notify_on_sharer_exit(void)
 {
 	xenevtchn_handle *e = xenevtchn_open(NULL, 0);
 	xengnttab_handle *g = xengnttab_open(NULL, 0);
-	int lport, pfd[2], st;
+	int lport, pfd[2], bfd[2], st, cerr = 0;	/* child->parent, parent->child */
 	uint32_t ref = 0;
 	pid_t pid;
 	unsigned char *m;
 
 	if (!e || !g || pipe(pfd) < 0)
 		return err(errno);
+	if (pipe(bfd) < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return err(errno);
+	}
 	lport = xenevtchn_bind_unbound_port(e, self_id);
 	if (lport < 0) {
 		err(errno);
@@ -526,22 +531,28 @@ static void c_unmap_notify_on_sharer_exit(void)
 			xengntshr_share_page_notify(h, self_id, &r, 1, 7, (uint32_t)cport) : NULL;
 		char c;
 
+		int e = p ? 0 : errno;
+
 		if (p)
 			p[7] = 0xBB;
-		if (write(pfd[1], &r, sizeof(r)) != sizeof(r) || !p)
+		if (write(pfd[1], &r, sizeof(r)) != sizeof(r) ||
+		    write(pfd[1], &e, sizeof(e)) != sizeof(e) || !p)
 			_exit(1);
 		/* Wait until the parent has mapped, then die. */
-		if (read(pfd[0], &c, 1) < 0)
+		if (read(bfd[0], &c, 1) < 0)
 			_exit(2);
 		_exit(0);
 	}
-	if (read(pfd[0], &ref, sizeof(ref)) != sizeof(ref) || ref == 0) {
-		out("child failed");
+	if (read(pfd[0], &ref, sizeof(ref)) != sizeof(ref) ||
+	    read(pfd[0], &cerr, sizeof(cerr)) != sizeof(cerr) || cerr) {
+		out("child failed: %s", cerr ? ename(cerr) : "?");
+		if (write(bfd[1], "x", 1) != 1)
+			kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		goto out;
 	}
 	m = xengnttab_map_grant_ref(g, self_id, ref, PROT_READ);
-	if (write(pfd[1], "x", 1) != 1)
+	if (write(bfd[1], "x", 1) != 1)
 		m = NULL;
 	waitpid(pid, &st, 0);
 	if (!m) {
@@ -557,8 +568,32 @@ static void c_unmap_notify_on_sharer_exit(void)
 out:
 	close(pfd[0]);
 	close(pfd[1]);
+	close(bfd[0]);
+	close(bfd[1]);
 	xengnttab_close(g);
 	xenevtchn_close(e);
+}
+
+/* Linux keeps grant references 0-7 for itself (GNTTAB_NR_RESERVED_ENTRIES). */
+static void c_gntshr_refs_not_reserved(void)
+{
+	xengntshr_handle *h = xengntshr_open(NULL, 0);
+	uint32_t refs[16], min = UINT32_MAX;
+	void *p;
+
+	if (!h)
+		return err(errno);
+	p = xengntshr_share_pages(h, self_id, 16, refs, 1);
+	if (!p) {
+		err(errno);
+	} else {
+		for (int i = 0; i < 16; i++)
+			if (refs[i] < min)
+				min = refs[i];
+		ok("min_ref_ge_8=%d", min >= 8);
+		xengntshr_unshare(h, p, 16);
+	}
+	xengntshr_close(h);
 }
 
 /* --- gntalloc cases ---------------------------------------------------- */
@@ -876,8 +911,9 @@ static void c_xs_read_other_domain_node(void)
 	char p[64];
 	void *v;
 
-	/* dom0's node when we are not dom0, else the peer's (made below). */
-	snprintf(p, sizeof(p), "/local/domain/%u/xt-probe-private", self_id ? 0 : peer_id);
+	/* dom0's node when we are not dom0, else one of an unused domid. */
+	snprintf(p, sizeof(p), "/local/domain/%u/xt-probe-private",
+		 self_id ? 0 : NONEXISTENT_DOMID);
 	v = xs_read(xs, XBT_NULL, p, &len);
 	v ? ok(NULL) : err(errno);
 	free(v);
@@ -887,7 +923,8 @@ static void c_xs_write_other_domain_node(void)
 {
 	char p[64];
 
-	snprintf(p, sizeof(p), "/local/domain/%u/xt-probe-private", self_id ? 0 : peer_id);
+	snprintf(p, sizeof(p), "/local/domain/%u/xt-probe-private",
+		 self_id ? 0 : NONEXISTENT_DOMID);
 	xs_res(xs_write(xs, XBT_NULL, p, "x", 1));
 }
 
@@ -1026,6 +1063,7 @@ static const struct probe_case cases[] = {
 	C(gntdev_unmap_while_mmapped),
 	C(unmap_notify_on_mapper_exit),
 	C(unmap_notify_on_sharer_exit),
+	C(gntshr_refs_not_reserved),
 	C(gntalloc_count_zero),
 	C(gntalloc_count_1024),
 	C(gntalloc_count_1025),
@@ -1125,6 +1163,10 @@ int main(int argc, char **argv)
 
 		snprintf(p, sizeof(p), "%s/xt-probe", mypath);
 		xs_rm(xs, XBT_NULL, p);
+		if (self_id == 0) {
+			snprintf(p, sizeof(p), "/local/domain/%u", NONEXISTENT_DOMID);
+			xs_rm(xs, XBT_NULL, p);
+		}
 		xs_close(xs);
 	}
 	return 0;
