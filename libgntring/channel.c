@@ -23,8 +23,13 @@
 
 #define GNTRING_API __attribute__((visibility("default")))
 
-/* A blocking wait wakes this often to probe for a peer that vanished. */
-#define CHANNEL_PROBE_MS 1000
+/*
+ * A blocking wait re-checks the channel this often (a hostile or buggy peer
+ * may have eaten our wake-up request), and probes the peer's port with a
+ * notify after CHANNEL_PROBE_MS of silence (a port that fails has no peer).
+ */
+#define CHANNEL_RECHECK_MS 1000
+#define CHANNEL_PROBE_MS 10000
 
 struct gntring {
 	struct ring ring;
@@ -65,10 +70,20 @@ struct gntring {
 	atomic_uint wake_seq;
 	/* poll-then-pending must not race another consumer, or pending blocks. */
 	pthread_mutex_t consume_lock;
+	atomic_llong last_event_ms;	/* last event consumed, or last probe */
 };
 
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
+
+static int64_t
+channel_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 channel_notify(void *ctx)
@@ -110,18 +125,11 @@ channel_consume_events(struct gntring *g)
 		consumed = 1;
 	}
 	pthread_mutex_unlock(&g->consume_lock);
-	if (consumed)
+	if (consumed) {
+		atomic_store(&g->last_event_ms, channel_now_ms());
 		atomic_fetch_add(&g->wake_seq, 1);
+	}
 	return err < 0 ? err : consumed;
-}
-
-static int64_t
-channel_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -145,7 +153,7 @@ channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 			/* Another thread polls: it wakes us for each event. */
 			struct timespec ts;
 			int64_t until = channel_now_ms() +
-					(left < CHANNEL_PROBE_MS ? left : CHANNEL_PROBE_MS);
+					(left < CHANNEL_RECHECK_MS ? left : CHANNEL_RECHECK_MS);
 
 			ts.tv_sec = until / 1000;
 			ts.tv_nsec = (until % 1000) * 1000000;
@@ -157,20 +165,26 @@ channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 
 		struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn),
 				      .events = POLLIN };
-		int slice = left < CHANNEL_PROBE_MS ? (int)left : CHANNEL_PROBE_MS;
+		int slice = left < CHANNEL_RECHECK_MS ? (int)left : CHANNEL_RECHECK_MS;
 		int ready = poll(&pfd, 1, slice);
 
 		if (ready > 0) {
 			err = channel_consume_events(g);
-		} else if (ready == 0 && left > CHANNEL_PROBE_MS) {
+		} else if (ready == 0 && left > CHANNEL_RECHECK_MS) {
 			/*
-			 * Idle for a while: probe the port.  A peer domain that
-			 * was destroyed leaves no live byte cleared; a notify
-			 * that fails tells us (a live peer ignores a spurious
-			 * event, which the protocol allows).
+			 * A quiet second: let the caller re-check the rings and
+			 * the live byte.  After longer silence, probe the port:
+			 * a destroyed peer domain clears no live byte, but a
+			 * notify that fails tells us (a live peer ignores a
+			 * spurious event, which the protocol allows).
 			 */
-			if (channel_notify(g) < 0)
-				atomic_store(&g->ring.peer, RING_PEER_GONE);
+			int64_t now = channel_now_ms();
+
+			if (now - atomic_load(&g->last_event_ms) >= CHANNEL_PROBE_MS) {
+				atomic_store(&g->last_event_ms, now);
+				if (channel_notify(g) < 0)
+					atomic_store(&g->ring.peer, RING_PEER_GONE);
+			}
 			atomic_fetch_add(&g->wake_seq, 1);
 		} else if (ready < 0 && errno != EINTR) {
 			err = -errno;
@@ -252,6 +266,7 @@ channel_alloc(uint16_t peer_domid, enum ring_role role, unsigned int flags)
 	g->peer_domid = peer_domid;
 	atomic_init(&g->blocking, (flags & GNTRING_NONBLOCK) == 0);
 	atomic_init(&g->wake_seq, 0);
+	atomic_init(&g->last_event_ms, channel_now_ms());
 	pthread_mutex_init(&g->wait_lock, NULL);
 	pthread_mutex_init(&g->consume_lock, NULL);
 	pthread_condattr_init(&attr);
@@ -268,6 +283,25 @@ channel_fail(struct gntring *g, int err)
 	channel_destroy(g);
 	errno = err;
 	return NULL;
+}
+
+/*
+ * The hypervisor's answer to a grant or port that is not ours to map or
+ * bind varies (EINVAL, EPERM, EFAULT, ENOENT); the contract says EACCES.
+ */
+static int
+channel_refused(int err)
+{
+	switch (err) {
+	case EINVAL:
+	case EPERM:
+	case EFAULT:
+	case ENOENT:
+	case ESRCH:
+		return EACCES;
+	default:
+		return err;
+	}
 }
 
 static int
@@ -429,7 +463,7 @@ channel_wait_keys(struct xs_handle *xs, const char *dir, int timeout_ms,
 		return -errno;
 	for (;;) {
 		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
-		int64_t left = timeout_ms < 0 ? CHANNEL_PROBE_MS :
+		int64_t left = timeout_ms < 0 ? CHANNEL_RECHECK_MS :
 			       deadline - channel_now_ms();
 		char **event;
 
@@ -604,7 +638,7 @@ gntring_connect(uint16_t peer_domid, const char *path, int timeout_ms,
 	xenevtchn_port_or_error_t port =
 		xenevtchn_bind_interdomain(g->evtchn, peer_domid, remote_port);
 	if (port < 0)
-		return channel_fail(g, errno);
+		return channel_fail(g, channel_refused(errno));
 	g->port = (evtchn_port_t)port;
 	g->port_bound = true;
 	if (xenevtchn_unmask(g->evtchn, g->port) < 0)
@@ -619,7 +653,7 @@ gntring_connect(uint16_t peer_domid, const char *path, int timeout_ms,
 						      VCHAN_CLI_LIVE_OFFSET,
 						      g->port);
 	if (g->ctrl_page == NULL)
-		return channel_fail(g, errno);
+		return channel_fail(g, channel_refused(errno));
 	ctrl = g->ctrl_page;
 
 	/* Geometry: read once into private variables, then validated.  Relaxed:
@@ -642,14 +676,14 @@ gntring_connect(uint16_t peer_domid, const char *path, int timeout_ms,
 			g->gnttab, g->left_count, peer_domid, refs,
 			PROT_READ | PROT_WRITE);
 		if (g->left_pages == NULL)
-			return channel_fail(g, errno);
+			return channel_fail(g, channel_refused(errno));
 	}
 	if (g->right_count > 0) {
 		g->right_pages = xengnttab_map_domain_grant_refs(
 			g->gnttab, g->right_count, peer_domid,
 			refs + g->left_count, PROT_READ);
 		if (g->right_pages == NULL)
-			return channel_fail(g, errno);
+			return channel_fail(g, channel_refused(errno));
 	}
 
 	err = channel_check_live(ctrl);
