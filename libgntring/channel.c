@@ -134,13 +134,15 @@ channel_consume_events(struct gntring *g)
 
 /*
  * Sleep until an event arrives after `seq` was sampled, or timeout_ms passes
- * (-1: forever).  Returns 1 (woken), 0 (timed out) or a negative errno.
+ * (-1: forever).  Returns 1 (an event), 2 (a quiet second: re-check the
+ * channel), 0 (timed out) or a negative errno.
  */
 static int
 channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 {
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX :
 			   channel_now_ms() + timeout_ms;
+	bool recheck = false;
 	int err = 0;
 
 	pthread_mutex_lock(&g->wait_lock);
@@ -185,7 +187,7 @@ channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 				if (channel_notify(g) < 0)
 					atomic_store(&g->ring.peer, RING_PEER_GONE);
 			}
-			atomic_fetch_add(&g->wake_seq, 1);
+			recheck = true;
 		} else if (ready < 0 && errno != EINTR) {
 			err = -errno;
 		}
@@ -193,13 +195,15 @@ channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 		pthread_mutex_lock(&g->wait_lock);
 		g->polling = false;
 		pthread_cond_broadcast(&g->wait_cond);
-		if (err < 0)
+		if (err < 0 || recheck)
 			break;
 	}
 	pthread_mutex_unlock(&g->wait_lock);
 	if (err < 0)
 		return err;
-	return atomic_load(&g->wake_seq) != seq;
+	if (atomic_load(&g->wake_seq) != seq)
+		return 1;
+	return recheck ? 2 : 0;
 }
 
 static bool
@@ -790,18 +794,25 @@ channel_has_work(struct gntring *g)
 GNTRING_API int
 gntring_wait(struct gntring *ring, int timeout_ms)
 {
-	unsigned int seq;
-	int ret;
+	int64_t deadline;
 
 	if (ring == NULL || timeout_ms < -1)
 		return -EINVAL;
-	seq = atomic_load(&ring->wake_seq);
-	if (channel_has_work(ring))
-		return 1;
-	ret = channel_sleep(ring, seq, timeout_ms);
-	if (ret < 0)
-		return ret;
-	return ret > 0 || channel_has_work(ring);
+	deadline = channel_now_ms() + timeout_ms;
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		int64_t left = timeout_ms < 0 ? -1 : deadline - channel_now_ms();
+		int ret;
+
+		if (channel_has_work(ring))
+			return 1;
+		if (timeout_ms >= 0 && left <= 0)
+			return 0;
+		ret = channel_sleep(ring, seq, left > INT_MAX ? INT_MAX : (int)left);
+		if (ret < 0 || ret == 1)
+			return ret;
+		/* Timed out or a quiet second: look again before giving up. */
+	}
 }
 
 GNTRING_API size_t

@@ -296,6 +296,16 @@ run_poll_loop(struct xfer *x)
 		}
 		if (wrote > 0 || read > 0)
 			continue;
+		if (x->o.use_wait) {
+			/* gntring_wait() instead of poll(2) + gntring_process(). */
+			int ret = gntring_wait(x->g, 10000);
+
+			if (ret <= 0) {
+				fail(x, "gntring_wait", ret < 0 ? ret : -ETIMEDOUT);
+				break;
+			}
+			continue;
+		}
 		int ready = poll(&pfd, 1, 10000);
 		if (ready == 0) {
 			fail(x, "no wake-up within 10 s", -ETIMEDOUT);
@@ -365,7 +375,7 @@ main(int argc, char **argv)
 	unsigned int flags;
 
 	memset(&x, 0, sizeof(x));
-	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemRH");
+	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemRHW");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)x.o.timeout_s);
 	x.wbuf = malloc(x.o.max_chunk);

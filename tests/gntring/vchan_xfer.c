@@ -54,11 +54,11 @@ main(int argc, char **argv)
 	int failed = 0;
 
 	/*
-	 * -z and -T only matter to the libgntring end: accepted, ignored.
+	 * -z, -T and -W only matter to the libgntring end: accepted, ignored.
 	 * -e: read until the peer closes (vchan has no half-close: a libgntring
 	 * peer that shuts down writing closes fully once we drained its ring).
 	 */
-	xfer_parse(argc, argv, &o, "b:B:l:w:s:c:t:RzTe");
+	xfer_parse(argc, argv, &o, "b:B:l:w:s:c:t:RzTeW");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)o.timeout_s);
 	wbuf = malloc(o.max_chunk);

@@ -36,6 +36,7 @@ struct xfer_opts {
 	int timeout_s;		/* -t: whole-run watchdog */
 	bool recv_first;	/* -R: start sending only after receiving all */
 	bool hostile;		/* -H: victim of a hostile peer (gntring_xfer) */
+	bool use_wait;		/* -W: gntring_wait() instead of poll(2) */
 };
 
 /* Word i of stream `seed` (splitmix64). */
@@ -122,7 +123,7 @@ xfer_usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s server|client peer-domid xenstore-path [-b send] [-B recv]\n"
 		"       [-l read-min] [-w write-min] [-s seed-base] [-c max-chunk]\n"
-		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R] [-H]\n", prog);
+		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R] [-H] [-W]\n", prog);
 	exit(2);
 }
 
@@ -167,6 +168,7 @@ xfer_parse(int argc, char **argv, struct xfer_opts *o, const char *allowed)
 		case 'm': o->messages = true; break;
 		case 'R': o->recv_first = true; break;
 		case 'H': o->hostile = true; break;
+		case 'W': o->use_wait = true; break;
 		default: xfer_usage(argv[0]);
 		}
 	}
