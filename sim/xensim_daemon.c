@@ -36,6 +36,7 @@
 #include "gntdev.h"
 #include "xenstore.h"
 #include "xensim_daemon.h"
+#include "xensim_fault.h"
 
 uint64_t xensim_page_frame(const struct gntdev_os_page *page);
 
@@ -642,11 +643,15 @@ xd_ioctl_evtchn(struct xensim_file *f, unsigned long cmd, const uint8_t *data,
 	case XSL_EVTCHN_BIND_INTERDOMAIN:
 		if (f->restricted && a != f->restrict_domid)
 			return EACCES;
+		if (xensim_fault_should_fail(XENSIM_FAULT_EVTCHN_BIND))
+			return EINVAL;
 		error = xensim_evtchn_bind_interdomain(d, a, b, &port);
 		break;
 	case XSL_EVTCHN_BIND_UNBOUND_PORT:
 		if (f->restricted)
 			return EACCES;
+		if (xensim_fault_should_fail(XENSIM_FAULT_EVTCHN_ALLOC))
+			return ENOSPC;
 		error = xensim_evtchn_alloc_unbound(d, a, &port);
 		break;
 	case XSL_EVTCHN_UNBIND:
@@ -664,6 +669,8 @@ xd_ioctl_evtchn(struct xensim_file *f, unsigned long cmd, const uint8_t *data,
 	case XSL_EVTCHN_NOTIFY:
 		p = xensim_port_get(d, a);
 		if (p == NULL || p->owner != f)
+			return ENOTCONN;
+		if (xensim_fault_should_fail(XENSIM_FAULT_EVTCHN_NOTIFY))
 			return ENOTCONN;
 		xensim_evtchn_send(d, a);
 		*retp = 0;
@@ -1197,6 +1204,7 @@ xd_xs_close(struct xensim_xs *x)
 			break;
 		}
 	}
+	xensim_fault_xs_forget(x->xc);
 	xs_conn_destroy(x->xc);
 	xd_ep_del(x->sock);
 	close(x->sock);
@@ -1232,7 +1240,8 @@ xd_xs_input(struct xensim_xs *x, uint32_t events)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		if (n <= 0 || xs_conn_input(x->xc, buf, (size_t)n) < 0) {
+		if (n <= 0 || xensim_fault_xs_input(x->xc, buf, (size_t)n,
+						    xd_xs_send, x) < 0) {
 			x->dead = true;
 			return;
 		}
@@ -1694,6 +1703,17 @@ xensim_daemon_main(const char *dir, int ready_fd)
 	xd_dir = dir;
 	signal(SIGPIPE, SIG_IGN);
 	{
+		char ferr[256];
+
+		if (xensim_fault_configure_from_env(ferr, sizeof(ferr)) != 0) {
+			xd_log("XENSIM_FAULTS: %s", ferr);
+			return 1;
+		}
+		xensim_fault_set_log(stderr);
+		if (xensim_fault_enabled())
+			xd_log("fault injection: %s", getenv("XENSIM_FAULTS"));
+	}
+	{
 		/* One descriptor per device file: take all we may. */
 		struct rlimit rl;
 
@@ -1812,6 +1832,12 @@ xensim_daemon_main(const char *dir, int ready_fd)
 				break;
 			}
 		}
+	}
+	if (xensim_fault_enabled()) {
+		char line[1024];
+
+		xensim_fault_summary(line, sizeof(line));
+		xd_log("%s", line);
 	}
 	xd_cleanup();
 	return 0;

@@ -22,6 +22,7 @@
 
 #include "gntdev_os.h"
 #include "xensim_daemon.h"
+#include "xensim_fault.h"
 
 static int machine_fd = -1;
 static uint8_t *machine_mem;
@@ -622,12 +623,16 @@ int
 gntdev_os_grant_access(void *os, uint16_t domid, struct gntdev_os_page *page,
 		       bool readonly, uint32_t *refp)
 {
+	if (xensim_fault_should_fail(XENSIM_FAULT_GRANT_ACCESS))
+		return ENOSPC;	/* as a full grant table */
 	return xensim_grant_add(os, domid, frame_of_page(page), readonly, refp);
 }
 
 int
 gntdev_os_end_access(void *os, uint32_t ref)
 {
+	if (xensim_fault_should_fail(XENSIM_FAULT_END_ACCESS))
+		return EBUSY;	/* as if still mapped: the core parks the page */
 	return xensim_grant_end(os, ref);
 }
 
@@ -664,6 +669,13 @@ gntdev_os_map_grants(void *os, struct gntdev_os_region *region,
 	struct xensim_grant *g;
 	uint32_t i;
 
+	if (xensim_fault_should_fail(XENSIM_FAULT_MAP_GRANTS)) {
+		for (i = 0; i < n; i++) {
+			ops[i].handle = UINT32_MAX;
+			ops[i].status = GNTDEV_GNTST_GENERAL_ERROR;
+		}
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct gntdev_map_op *op = &ops[i];
 
