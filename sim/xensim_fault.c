@@ -384,7 +384,6 @@ xensim_fault_xs_site(uint32_t type)
 	case XS_UNWATCH:
 		return XENSIM_FAULT_XS_WATCH;
 	case XS_TRANSACTION_START:
-	case XS_TRANSACTION_END:
 		return XENSIM_FAULT_XS_TRANSACTION;
 	default:
 		return XENSIM_FAULT_NSITES;
@@ -457,7 +456,7 @@ fault_xs_request(struct fault_xs *fx, xs_send_fn *send, void *opaque)
 		return xs_conn_input(fx->c, fx->msg, fx->have);
 	name = rules[site].xs_err;
 	if (name == NULL)
-		name = h.type == XS_TRANSACTION_END ? "EAGAIN" : "EIO";
+		name = "EIO";
 	h.type = XS_ERROR;
 	h.len = (uint32_t)strlen(name) + 1;
 	memcpy(reply, &h, sizeof(h));

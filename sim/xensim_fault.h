@@ -15,7 +15,7 @@
  * its own call count and a run can be replayed.  after=M spares the first
  * M calls.  SITE is one of the names below, or "all".  xenstore sites may
  * add err=NAME (an xs_wire.h errno name) for the error reply; the default
- * is EIO, and EAGAIN for transaction_end (a conflict, which clients retry).
+ * is EIO.
  *
  * What a fault does at each site (the errors Xen or Linux would give):
  *   grant_access     granting a page fails: ENOSPC (table full)
@@ -27,9 +27,11 @@
  *   xs_read          XS_READ, XS_DIRECTORY, XS_GET_PERMS, XS_GET_DOMAIN_PATH
  *   xs_write         XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS
  *   xs_watch         XS_WATCH, XS_UNWATCH
- *   xs_transaction   XS_TRANSACTION_START, XS_TRANSACTION_END
+ *   xs_transaction   XS_TRANSACTION_START
  * A failed xenstore request gets an XS_ERROR reply and never reaches the
- * store.
+ * store.  XS_TRANSACTION_END is never failed: xenstored ends the
+ * transaction even when the commit fails, and a reply kept from the store
+ * would leave it open there.
  *
  * Not thread-safe: the daemon is one thread.
  */

@@ -188,13 +188,17 @@ test_xenstore(void)
 	CHECK(s.types[0] == XS_WRITE && s.types[2] == XS_WRITE);
 	CHECK(s.types[1] == XS_ERROR && strcmp(s.errs[1], "ENOSPC") == 0);
 	CHECK(s.types[3] == XS_ERROR && s.types[4] == XS_READ);
-	/* Transaction ends fail with EAGAIN by default. */
-	CHECK(xensim_fault_configure("xs_transaction:nth=1", NULL, 0) == 0);
+	/* Transaction starts fail (EIO by default); ends always reach the store. */
+	CHECK(xensim_fault_configure("xs_transaction:every=1", NULL, 0) == 0);
 	s.n = 0;
-	len = msg(buf, XS_TRANSACTION_END, 9, "T", NULL);
+	len = msg(buf, XS_TRANSACTION_START, 9, "", NULL);
 	CHECK(xensim_fault_xs_input(c, buf, len, sink_send, &s) == 0);
 	CHECK(s.n == 1 && s.types[0] == XS_ERROR &&
-	      strcmp(s.errs[0], "EAGAIN") == 0);
+	      strcmp(s.errs[0], "EIO") == 0);
+	len = msg(buf, XS_TRANSACTION_END, 10, "T", NULL);
+	CHECK(xensim_fault_xs_input(c, buf, len, sink_send, &s) == 0);
+	CHECK(s.n == 2 && s.types[1] == XS_ERROR &&
+	      strcmp(s.errs[1], "ENOENT") == 0);	/* no such transaction */
 	/* An oversized header still closes the connection. */
 	{
 		struct xsd_sockmsg h = { XS_READ, 1, 0, XENSTORE_PAYLOAD_MAX + 1 };
