@@ -95,10 +95,27 @@ channel_notify(void *ctx)
 	return 0;
 }
 
+/* Take one pending event (the fd said readable) and unmask its port. */
+static int
+channel_take_event(struct gntring *g)
+{
+	xenevtchn_port_or_error_t port = xenevtchn_pending(g->evtchn);
+
+	if (port < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (xenevtchn_unmask(g->evtchn, (evtchn_port_t)port) < 0)
+		return -errno;
+	atomic_store(&g->last_event_ms, channel_now_ms());
+	atomic_fetch_add(&g->wake_seq, 1);
+	return 1;
+}
+
 /*
- * Consume every pending event without blocking.  Returns 1 if any was
+ * Consume the pending events without blocking.  Returns 1 if any was
  * consumed, 0 if none, or a negative errno.  xenevtchn_pending() may block
- * even on a non-blocking fd, so poll first each time.
+ * even on a non-blocking fd, so poll first each time, holding consume_lock
+ * so that no other consumer takes the event in between.  If a sleeping
+ * thread holds the lock, it is the consumer: leave the events to it.
  */
 static int
 channel_consume_events(struct gntring *g)
@@ -106,29 +123,17 @@ channel_consume_events(struct gntring *g)
 	struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn), .events = POLLIN };
 	int consumed = 0, err = 0;
 
-	pthread_mutex_lock(&g->consume_lock);
+	if (pthread_mutex_trylock(&g->consume_lock) != 0)
+		return 0;
 	for (int i = 0; i < 64; i++) {
-		xenevtchn_port_or_error_t port;
-
 		if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
 			break;
-		port = xenevtchn_pending(g->evtchn);
-		if (port < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				err = -errno;
+		err = channel_take_event(g);
+		if (err <= 0)
 			break;
-		}
-		if (xenevtchn_unmask(g->evtchn, (evtchn_port_t)port) < 0) {
-			err = -errno;
-			break;
-		}
 		consumed = 1;
 	}
 	pthread_mutex_unlock(&g->consume_lock);
-	if (consumed) {
-		atomic_store(&g->last_event_ms, channel_now_ms());
-		atomic_fetch_add(&g->wake_seq, 1);
-	}
 	return err < 0 ? err : consumed;
 }
 
@@ -165,13 +170,29 @@ channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 		g->polling = true;
 		pthread_mutex_unlock(&g->wait_lock);
 
+		/*
+		 * The poller holds consume_lock while it sleeps, so the event
+		 * poll reports is still there for xenevtchn_pending(): one
+		 * poll, one pending, one unmask per wake-up.
+		 */
 		struct pollfd pfd = { .fd = xenevtchn_fd(g->evtchn),
 				      .events = POLLIN };
 		int slice = left < CHANNEL_RECHECK_MS ? (int)left : CHANNEL_RECHECK_MS;
-		int ready = poll(&pfd, 1, slice);
+		int ready, poll_errno;
 
-		if (ready > 0) {
-			err = channel_consume_events(g);
+		pthread_mutex_lock(&g->consume_lock);
+		ready = poll(&pfd, 1, slice);
+		poll_errno = errno;
+		if (ready > 0 && (pfd.revents & POLLIN) != 0)
+			err = channel_take_event(g);
+		pthread_mutex_unlock(&g->consume_lock);
+
+		if (ready > 0 && (pfd.revents & POLLIN) == 0) {
+			/* The event channel itself failed: no peer behind it. */
+			atomic_store(&g->ring.peer, RING_PEER_GONE);
+			recheck = true;
+		} else if (ready > 0) {
+			/* An event was taken above. */
 		} else if (ready == 0 && left > CHANNEL_RECHECK_MS) {
 			/*
 			 * A quiet second: let the caller re-check the rings and
@@ -188,8 +209,8 @@ channel_sleep(struct gntring *g, unsigned int seq, int timeout_ms)
 					atomic_store(&g->ring.peer, RING_PEER_GONE);
 			}
 			recheck = true;
-		} else if (ready < 0 && errno != EINTR) {
-			err = -errno;
+		} else if (ready < 0 && poll_errno != EINTR) {
+			err = -poll_errno;
 		}
 
 		pthread_mutex_lock(&g->wait_lock);
