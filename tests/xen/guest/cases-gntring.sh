@@ -23,7 +23,10 @@ order_args() {
 xfer() {
 	_n=$1 _sv=$2 _cl=$3
 	shift 3
-	_d=/tmp/xt/$_n _path=$D0/vchan/0/$_n
+	# Short paths: libxenvchan builds "PATH/event-channel" in a 64-byte
+	# buffer and silently truncates longer ones.
+	_xseq=$((${_xseq:-0} + 1))
+	_d=/tmp/xt/$_n _path=$D0/vchan/0/x$_xseq
 	rm -rf "$_d"; mkdir -p "$_d"
 	timeout -s KILL 170 "$_sv" server 0 "$_path" "$@" -t 150 >"$_d/s.out" 2>"$_d/s.err" &
 	_ps=$!

@@ -4,6 +4,9 @@
 
 D0=/local/domain/0/data
 
+# XT_EXTRA (host environment): shell commands to run first, for debugging.
+[ -n "${XT_EXTRA:-}" ] && eval "$XT_EXTRA"
+
 # pair NAME SECS STRICT SIZE SEED_A SEED_B CMD_A CMD_B [READY_XS] [BG_CMD]
 # CMD_A reads the stream SIZE:SEED_A on stdin and must write SIZE:SEED_B on
 # stdout; CMD_B the other way round.  BG_CMD (no data) starts right after
