@@ -531,12 +531,12 @@ static void c_unmap_notify_on_sharer_exit(void)
 			xengntshr_share_page_notify(h, self_id, &r, 1, 7, (uint32_t)cport) : NULL;
 		char c;
 
-		int e = p ? 0 : errno;
+		int cerrno = p ? 0 : errno;
 
 		if (p)
 			p[7] = 0xBB;
 		if (write(pfd[1], &r, sizeof(r)) != sizeof(r) ||
-		    write(pfd[1], &e, sizeof(e)) != sizeof(e) || !p)
+		    write(pfd[1], &cerrno, sizeof(cerrno)) != sizeof(cerrno) || !p)
 			_exit(1);
 		/* Wait until the parent has mapped, then die. */
 		if (read(bfd[0], &c, 1) < 0)
