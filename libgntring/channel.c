@@ -496,7 +496,12 @@ channel_wait_keys(struct xs_handle *xs, const char *dir, int timeout_ms,
 		if (err != -ENOENT && err != -EACCES)
 			break;
 		if (left <= 0) {
-			err = err == -EACCES ? -EACCES : -ETIMEDOUT;
+			/*
+			 * xenstored answers EACCES for a missing key under a
+			 * directory we cannot read: while waiting, that is
+			 * "no server yet", like ENOENT.
+			 */
+			err = -ETIMEDOUT;
 			break;
 		}
 		if (pfd.fd < 0) {
