@@ -23,7 +23,10 @@
  *   map_grants       a map batch fails: every op GNTST_general_error
  *   evtchn_alloc     allocating an unbound port fails: ENOSPC
  *   evtchn_bind      binding an interdomain port fails: EINVAL
- *   evtchn_notify    an evtchn notify ioctl fails: ENOTCONN (not delivered)
+ *   evtchn_notify    an evtchn notify ioctl the daemon answers fails:
+ *                    ENOTCONN (not delivered).  The shim sends most
+ *                    notifications itself (fast path), which this site
+ *                    does not see.
  *   xs_read          XS_READ, XS_DIRECTORY, XS_GET_PERMS, XS_GET_DOMAIN_PATH
  *   xs_write         XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS
  *   xs_watch         XS_WATCH, XS_UNWATCH
