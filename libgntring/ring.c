@@ -7,8 +7,12 @@
  *   A1  reader: acquire load of prod before copying data out (pairs R1).
  *   R2  reader: release store of cons after copying data out.
  *   A2  writer: acquire load of cons before overwriting ring bytes (pairs R2).
- *   R3  a side: release of its live byte / shutdown bit after its last R1.
- *   A3  the other side: acquire of that byte, then re-load prod (pairs R3).
+ *   R3  a side: release of its live byte / shutdown bit after its last R1;
+ *       on close, the shutdown bit first, then the live byte.
+ *   A3  the other side: acquire of that byte, then re-load prod (pairs R3);
+ *       the live byte is loaded before the shutdown bit, so a side that
+ *       sees live = 0 from a close also sees the bit (a close never reads
+ *       as a death).
  *   A0  setup: loads of what the server wrote before publishing the page;
  *       they pair with the xenstore publication (and, for a vchan server
  *       reused by successive clients, with its and the old client's R1/R2).
@@ -255,6 +259,13 @@ ring_refresh_peer(struct ring *r)
 	live = ring_load_acquire8(r->peer_live);
 	switch (live) {
 	case VCHAN_LIVE_CLOSED:
+		/*
+		 * A client that connected and closed (or died) before we
+		 * looked: its feature bit preceded its cli_live = 1, so it
+		 * is there now.  A client that never connected has none.
+		 */
+		if (seen == RING_PEER_WAITING)
+			ring_latch_peer_features(r);
 		atomic_store(&r->peer, RING_PEER_GONE);
 		return RING_PEER_GONE;
 	case VCHAN_LIVE_CONNECTED:
@@ -420,40 +431,69 @@ ring_wr_wait_for(struct ring *r, uint32_t want, uint32_t *space)
 
 static void ring_finish_drain_close(struct ring *r);
 
-/* Will the peer write no more?  (closed, or a libgntring half-close) */
-static bool
-ring_peer_done_writing(struct ring *r)
+/* How the peer's stream stands, as far as the reader can tell. */
+enum ring_peer_end {
+	RING_END_OPEN,		/* the peer may write more */
+	RING_END_CLEAN,		/* it ended its stream: end of stream after the data */
+	RING_END_RESET,		/* a libgntring peer went away without ending it */
+};
+
+/*
+ * Will the peer write no more, and did it end its stream?  A libgntring
+ * peer ends it with the shutdown bit (gntring_shutdown_write, or
+ * gntring_close before its live byte goes to 0); a live byte cleared by
+ * its unmap-notify, or a vanished domain, without that bit is a death.
+ * A libxenvchan peer has no such bit: its close and its death look alike,
+ * and both are a clean end.
+ */
+static enum ring_peer_end
+ring_peer_end(struct ring *r)
 {
+	bool gone = ring_refresh_peer(r) == RING_PEER_GONE;
 	uint8_t req;
 
-	if (ring_refresh_peer(r) == RING_PEER_GONE)
-		return true;
 	if (!atomic_load(&r->peer_gntring))
-		return false;
-	/* A3: pairs with R3, the peer's shutdown bit set after its last R1. */
+		return gone ? RING_END_CLEAN : RING_END_OPEN;
+	/*
+	 * A3: pairs with R3, the peer's shutdown bit set after its last R1.
+	 * Loaded after the live byte (A3 in ring_refresh_peer): the peer's
+	 * close sets the bit before it releases live = 0 (R3 in
+	 * ring_close_own), so a close seen as live = 0 shows the bit here.
+	 */
 	req = ring_load_acquire8(r->req_to_us);
-	return (req & GNTRING_NOTIFY_SHUTDOWN) != 0;
+	if ((req & GNTRING_NOTIFY_SHUTDOWN) != 0)
+		return RING_END_CLEAN;
+	return gone ? RING_END_RESET : RING_END_OPEN;
 }
 
 /*
  * The reader found fewer bytes than it needs.  Decide between end of
  * stream (the peer writes no more and, re-checked after seeing that, the
- * ring still holds less than `want`), EAGAIN and ENOTCONN.
- * Returns 0 for end of stream, or a negative errno.
+ * ring still holds less than `want`), ECONNRESET (the same, but a
+ * libgntring peer went away without ending its stream), EAGAIN and
+ * ENOTCONN.  Returns 1 when `want` bytes turned up after all, 0 for end
+ * of stream, or a negative errno; *used is fresh for 1, 0 and ECONNRESET.
  */
 static int
 ring_rd_short(struct ring *r, uint32_t want, uint32_t *used)
 {
+	enum ring_peer_end end;
 	enum ring_peer peer;
 	int err;
 
 	ring_finish_drain_close(r);
-	if (ring_peer_done_writing(r)) {
-		/* Re-load prod after A3: bytes written before the close count. */
+	end = ring_peer_end(r);
+	if (end != RING_END_OPEN) {
+		/*
+		 * Re-load prod after A3: the bytes published before the
+		 * shutdown bit or the live byte count, and are drained first.
+		 */
 		err = ring_rd_used(r, used);
 		if (err < 0)
 			return err;
-		return *used >= want ? 1 : 0;
+		if (*used >= want)
+			return 1;
+		return end == RING_END_CLEAN ? 0 : -ECONNRESET;
 	}
 	if (ring_is_broken(r))
 		return -EPROTO;
@@ -747,6 +787,9 @@ ring_read_peek(struct ring *r, size_t min, struct gntring_span *span)
 		return err;
 	if (used < min) {
 		err = ring_rd_short(r, (uint32_t)min, &used);
+		/* The peer died: hand out what is left before reporting it. */
+		if (err == -ECONNRESET && used > 0)
+			err = 0;
 		if (err < 0)
 			return err;
 		/* End of stream: hand out what is left, < min bytes, or 0. */
@@ -957,7 +1000,20 @@ ring_close_own(struct ring *r)
 {
 	if (atomic_exchange(&r->own_closed, true))
 		return;
-	/* R3: our last index stores precede the live byte (pairs with A3). */
+	/*
+	 * A close ends our stream: set the shutdown bit before the live byte,
+	 * so that a libgntring peer never takes it for a death (ECONNRESET).
+	 * Whatever the peer: a server may close before it has latched its
+	 * client's features, and a libxenvchan peer ignores the bit.
+	 * R3: the bit follows our last R1 (seq_cst RMW); pairs with A3 in
+	 * the peer's ring_peer_end().
+	 */
+	ring_fetch_or8(r->req_to_peer, GNTRING_NOTIFY_SHUTDOWN);
+	/*
+	 * R3: our last index stores and the shutdown bit precede the live
+	 * byte; pairs with A3 in the peer's ring_refresh_peer(), which loads
+	 * the live byte before the bit.
+	 */
 	ring_store_release8(r->own_live, VCHAN_LIVE_CLOSED);
 	ring_kick(r);
 }

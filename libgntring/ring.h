@@ -122,7 +122,10 @@ int ring_pick_orders(size_t left_min, size_t right_min,
 /* The peer's state, refreshed from its live byte (read once, validated). */
 enum gntring_state ring_state(struct ring *r);
 
-/* Stream I/O: partial transfers.  read: 0 = end of stream. */
+/*
+ * Stream I/O: partial transfers.  read: 0 = end of stream; -ECONNRESET =
+ * a libgntring peer went away without ending its stream (after draining).
+ */
 ssize_t ring_readv(struct ring *r, const struct iovec *iov, int iovcnt);
 ssize_t ring_writev(struct ring *r, const struct iovec *iov, int iovcnt);
 

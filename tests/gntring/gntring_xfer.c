@@ -5,7 +5,9 @@
  * sha256 of both directions.  Default: one thread, non-blocking, poll(2)
  * on gntring_fd(); -T: a blocking reader thread and a blocking writer
  * thread; -z: zero-copy spans mixed in; -m: framed messages; -e: half-close
- * and expect end of stream.  Exit 0 on success, 1 on any failure.
+ * and expect end of stream; -D: the peer is killed mid-stream, expect the
+ * received stream to end in ECONNRESET (not end of stream) after checked
+ * bytes.  Exit 0 on success, 1 on any failure.
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +22,7 @@ struct xfer {
 	struct gntring *g;
 	uint64_t sent, got;
 	bool shut, eof;
+	bool reset;	/* a read returned -ECONNRESET: the peer died */
 	struct sha256 sent_hash, got_hash;
 	uint32_t wrng, rrng;
 	uint8_t *wbuf, *rbuf;
@@ -128,7 +131,8 @@ step_read(struct xfer *x)
 	size_t n = 1 + xfer_rand(&x->rrng) % x->o.max_chunk;
 	long ret;
 
-	if (x->eof || (x->got >= x->o.recv_bytes && !x->o.half_close))
+	if (x->eof || x->reset ||
+	    (x->got >= x->o.recv_bytes && !x->o.half_close))
 		return 0;
 	if (x->o.messages) {
 		ret = gntring_msg_recv(x->g, x->rbuf, x->o.max_chunk);
@@ -168,6 +172,10 @@ step_read(struct xfer *x)
 		x->eof = true;
 		return 1;
 	}
+	if (ret == -ECONNRESET && (x->o.expect_death || x->o.hostile)) {
+		x->reset = true;
+		return 1;
+	}
 	if (ret == -EAGAIN || ret == -ENOTCONN)
 		return 0;
 	return ret;
@@ -182,6 +190,8 @@ writing_done(const struct xfer *x)
 static bool
 reading_done(const struct xfer *x)
 {
+	if (x->reset)
+		return true;
 	return x->o.half_close ? x->eof : x->got >= x->o.recv_bytes;
 }
 
@@ -198,8 +208,10 @@ finish_writing(struct xfer *x)
 }
 
 /*
- * Victim of a hostile peer (-H): the run must end in -EPROTO or a clean
- * close (end of stream, EPIPE) or complete; never crash or stall.
+ * Victim of a hostile peer (-H): the run must end in -EPROTO, a clean
+ * close (end of stream, EPIPE), the peer's death (ECONNRESET: its live
+ * byte went to 0 without the shutdown bit) or complete; never crash or
+ * stall.
  */
 static int
 run_victim(struct xfer *x)
@@ -227,6 +239,10 @@ run_victim(struct xfer *x)
 		if (wrote < 0 || read < 0) {
 			fail(x, "victim", wrote < 0 ? wrote : read);
 			return 1;
+		}
+		if (x->reset) {
+			end = "reset";
+			break;
 		}
 		bool read_over = x->eof || x->got >= x->o.recv_bytes;
 		bool write_over = write_closed || x->sent >= x->o.send_bytes;
@@ -375,7 +391,7 @@ main(int argc, char **argv)
 	unsigned int flags;
 
 	memset(&x, 0, sizeof(x));
-	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemRHW");
+	xfer_parse(argc, argv, &x.o, "b:B:l:w:s:c:t:zTemRHWD");
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned int)x.o.timeout_s);
 	x.wbuf = malloc(x.o.max_chunk);
@@ -427,8 +443,16 @@ main(int argc, char **argv)
 	}
 	double took = xfer_now() - x.start;
 
-	if (!x.failed && x.got != x.o.recv_bytes)
+	if (x.o.expect_death) {
+		/* The death must not read as end of stream, nor go unseen. */
+		if (!x.failed && !x.reset)
+			fail(&x, x.eof ? "the peer's death read as end of stream" :
+			     "no ECONNRESET from the killed peer", -EPIPE);
+		if (!x.failed)
+			printf("%s END reset (got %" PRIu64 ")\n", who(&x), x.got);
+	} else if (!x.failed && x.got != x.o.recv_bytes) {
 		fail(&x, "short stream", -EPIPE);
+	}
 	printf("%s peer %s\n", who(&x),
 	       gntring_peer_is_gntring(x.g) ? "libgntring" : "libxenvchan");
 	xfer_report(who(&x), "sent", x.sent, &x.sent_hash, took);

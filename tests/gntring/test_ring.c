@@ -531,14 +531,17 @@ test_state_machine(void **unused)
 	assert_int_equal(ring_state(&p->cli), GNTRING_BROKEN);
 	pair_free(p);
 
-	/* The server dies (unmap-notify clears srv_live). */
+	/*
+	 * The server dies (unmap-notify clears srv_live, no shutdown bit):
+	 * the data drains, then the death is reported (test_peer_death).
+	 */
 	p = pair_open(10, 11, 0);
 	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ buf, 9 }, 1), 9);
 	ctrl_of(p)->srv_live = 0;
 	assert_int_equal(ring_state(&p->cli), GNTRING_CLOSED);
 	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ buf, 1 }, 1), -EPIPE);
 	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 9);
-	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 0);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), -ECONNRESET);
 	pair_free(p);
 
 	/* A notify that fails means the peer's port is gone. */
@@ -689,6 +692,260 @@ test_half_close_vchan_peer(void **unused)
 	/* The vchan server sees a full close; it may still have data for us. */
 	assert_int_equal(ring_state(&p->srv), GNTRING_CLOSED);
 	pair_free(p);
+}
+
+/* The peer's live byte goes to 0 as its unmap-notify does it: no shutdown bit. */
+static void
+kill_live(uint8_t *live)
+{
+	atomic_store_explicit((_Atomic uint8_t *)live, 0, memory_order_release);
+}
+
+static void
+test_peer_death(void **unused)
+{
+	struct pair *p = pair_open(12, 12, 0xFFFFFFFAu);
+	struct gntring_span span;
+	uint8_t buf[64];
+
+	(void)unused;
+	/* A libgntring server dies mid-stream: drain, then ECONNRESET, sticky. */
+	assert_true(ring_peer_is_gntring(&p->cli));
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ "0123456789", 10 }, 1), 10);
+	kill_live(&ctrl_of(p)->srv_live);
+	assert_false(ctrl_of(p)->cli_notify & GNTRING_NOTIFY_SHUTDOWN);
+	assert_int_equal(ring_state(&p->cli), GNTRING_CLOSED);
+	/* recv: fewer than n left is no end of stream here, it is the death. */
+	assert_int_equal(ring_recv(&p->cli, buf, 11), -ECONNRESET);
+	assert_int_equal(ring_recv(&p->cli, buf, 4), 4);
+	assert_memory_equal(buf, "0123", 4);
+	/* peek: hands out what is left (fewer than min), then the death. */
+	assert_int_equal(ring_read_peek(&p->cli, 8, &span), 6);
+	assert_int_equal(ring_read_consume(&p->cli, 3), 0);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 3);
+	assert_memory_equal(buf, "789", 3);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), -ECONNRESET);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), -ECONNRESET);
+	assert_int_equal(ring_recv(&p->cli, buf, 1), -ECONNRESET);
+	assert_int_equal(ring_read_peek(&p->cli, 1, &span), -ECONNRESET);
+	assert_int_equal(ring_msg_recv(&p->cli, buf, sizeof(buf)), -ECONNRESET);
+	assert_int_equal(ring_state(&p->cli), GNTRING_CLOSED);	/* not BROKEN */
+	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ buf, 1 }, 1), -EPIPE);
+	pair_free(p);
+
+	/* A libgntring client dies: the server sees it the same way. */
+	p = pair_open(10, 11, 0);
+	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ "ab", 2 }, 1), 2);
+	kill_live(&ctrl_of(p)->cli_live);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 2);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), -ECONNRESET);
+	pair_free(p);
+
+	/* ... even when it connected and died before the server looked. */
+	p = pair_new(10, 11, 0);
+	pair_connect(p);
+	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ "ab", 2 }, 1), 2);
+	kill_live(&ctrl_of(p)->cli_live);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 2);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), -ECONNRESET);
+	assert_true(ring_peer_is_gntring(&p->srv));
+	pair_free(p);
+
+	/* A message torn by the death is the death, not a protocol error. */
+	p = pair_open(12, 12, 0);
+	uint8_t torn[6] = { 10, 0, 0, 0, 'x', 'y' };
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ torn, 6 }, 1), 6);
+	kill_live(&ctrl_of(p)->srv_live);
+	assert_int_equal(ring_msg_recv(&p->cli, buf, sizeof(buf)), -ECONNRESET);
+	assert_int_equal(ring_state(&p->cli), GNTRING_CLOSED);
+	pair_free(p);
+
+	/* A vanished domain (its port cannot be notified) without the bit. */
+	p = pair_open(12, 12, 0);
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ buf, 1 }, 1), 1);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 1 }, 1), 1);
+	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ buf, 1 }, 1), 1);
+	ring_readv(&p->cli, &(struct iovec){ buf, 1 }, 1);	/* arm WRITE */
+	p->fail_notify = 1;
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 1 }, 1), 1);
+	/* The server's read woke nobody... */
+	assert_int_equal(ring_state(&p->srv), GNTRING_CONNECTED);
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ buf, 1 }, 1), 1);
+	/* ...its write failed to notify: the client's port is gone. */
+	assert_int_equal(ring_state(&p->srv), GNTRING_CLOSED);
+	assert_int_equal(ctrl_of(p)->cli_live, 1);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 1 }, 1), -ECONNRESET);
+	pair_free(p);
+}
+
+static void
+test_clean_end_vs_death(void **unused)
+{
+	struct pair *p = pair_open(12, 12, 0);
+	uint8_t buf[64];
+
+	(void)unused;
+	/* gntring_close(): the shutdown bit is set before the live byte. */
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ "bye", 3 }, 1), 3);
+	ring_close_own(&p->srv);
+	assert_true(ctrl_of(p)->cli_notify & GNTRING_NOTIFY_SHUTDOWN);
+	assert_int_equal(ctrl_of(p)->srv_live, 0);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 3);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 0);
+	assert_int_equal(ring_recv(&p->cli, buf, 1), 0);
+	pair_free(p);
+
+	/* The same from the client side. */
+	p = pair_open(12, 12, 0);
+	ring_close_own(&p->cli);
+	assert_true(ctrl_of(p)->srv_notify & GNTRING_NOTIFY_SHUTDOWN);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 0);
+	pair_free(p);
+
+	/* Shut down writing, then died: the stream was ended, so 0. */
+	p = pair_open(12, 12, 0);
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ "end", 3 }, 1), 3);
+	assert_int_equal(ring_shutdown_write(&p->srv), 0);
+	kill_live(&ctrl_of(p)->srv_live);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 3);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 0);
+	pair_free(p);
+
+	/* Shut down writing, then its domain vanished: 0 too. */
+	p = pair_open(12, 12, 0);
+	assert_int_equal(ring_shutdown_write(&p->cli), 0);
+	atomic_store(&p->srv.peer, RING_PEER_GONE);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 0);
+	pair_free(p);
+
+	/* A libxenvchan server has no shutdown bit: its death reads as 0. */
+	p = pair_new(12, 12, 0);
+	ctrl_of(p)->cli_notify &= (uint8_t)~GNTRING_NOTIFY_FEATURE;
+	pair_connect(p);
+	assert_false(ring_peer_is_gntring(&p->cli));
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ "vc", 2 }, 1), 2);
+	kill_live(&ctrl_of(p)->srv_live);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 2);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 0);
+	pair_free(p);
+
+	/* A libxenvchan client (it stores srv_notify = WRITE at connect). */
+	p = pair_new(12, 12, 0);
+	pair_connect(p);
+	ctrl_of(p)->srv_notify = VCHAN_NOTIFY_WRITE;
+	assert_int_equal(ring_state(&p->srv), GNTRING_CONNECTED);
+	assert_false(ring_peer_is_gntring(&p->srv));
+	kill_live(&ctrl_of(p)->cli_live);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 0);
+	pair_free(p);
+
+	/* A client that never connected: nothing to distinguish, 0. */
+	p = pair_new(12, 12, 0);
+	kill_live(&ctrl_of(p)->cli_live);
+	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 0);
+	assert_false(ring_peer_is_gntring(&p->srv));
+	pair_free(p);
+}
+
+/*
+ * Two threads: the writer sends a stream, then closes or "dies" (clears
+ * its live byte as the kernel would).  The reader must get every byte,
+ * then exactly 0 or -ECONNRESET to match: the shutdown bit and the live
+ * byte are honoured only after the data published before them (R3/A3),
+ * and a close is never taken for a death.
+ */
+struct ending {
+	struct pair *p;
+	uint32_t total;
+	bool die;
+	long result;	/* reader: bytes got, or -1 on a wrong byte */
+	long last;	/* reader: the final return value */
+};
+
+static void *
+ending_writer(void *arg)
+{
+	struct ending *e = arg;
+	uint8_t buf[1500];
+	uint32_t sent = 0;
+
+	while (sent < e->total) {
+		uint32_t n = e->total - sent < sizeof(buf) ? e->total - sent :
+			     (uint32_t)sizeof(buf);
+		ssize_t ret;
+
+		for (uint32_t i = 0; i < n; i++)
+			buf[i] = stream_byte(7, sent + i);
+		ret = ring_writev(&e->p->srv, &(struct iovec){ buf, n }, 1);
+		if (ret == -EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		if (ret <= 0)
+			return (void *)1;
+		sent += (uint32_t)ret;
+	}
+	if (e->die)
+		kill_live(&ctrl_of(e->p)->srv_live);
+	else
+		ring_close_own(&e->p->srv);
+	return NULL;
+}
+
+static void *
+ending_reader(void *arg)
+{
+	struct ending *e = arg;
+	uint8_t buf[700];
+	long got = 0;
+
+	for (;;) {
+		ssize_t ret = ring_readv(&e->p->cli, &(struct iovec){ buf, sizeof(buf) }, 1);
+
+		if (ret == -EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		if (ret <= 0) {
+			e->last = ret;
+			break;
+		}
+		for (ssize_t i = 0; i < ret; i++)
+			if (buf[i] != stream_byte(7, (uint64_t)got + (uint64_t)i))
+				got = -1;
+		if (got < 0)
+			break;
+		got += ret;
+	}
+	e->result = got;
+	return NULL;
+}
+
+static void
+test_ending_race(void **unused)
+{
+	const char *div_text = getenv("GNTRING_STRESS_DIV");
+	int div = div_text != NULL && atoi(div_text) > 0 ? atoi(div_text) : 1;
+	uint32_t rng = 5;
+
+	(void)unused;
+	for (int round = 0; round < 2000 / div; round++) {
+		struct ending e = { 0 };
+		pthread_t w, r;
+		void *ret;
+
+		e.p = pair_open(10, 11, rng_next(&rng));
+		e.total = rng_next(&rng) % 5000;
+		e.die = (round & 1) != 0;
+		assert_int_equal(pthread_create(&r, NULL, ending_reader, &e), 0);
+		assert_int_equal(pthread_create(&w, NULL, ending_writer, &e), 0);
+		assert_int_equal(pthread_join(w, &ret), 0);
+		assert_null(ret);
+		assert_int_equal(pthread_join(r, NULL), 0);
+		assert_int_equal(e.result, (long)e.total);
+		assert_int_equal(e.last, e.die ? -ECONNRESET : 0);
+		pair_free(e.p);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -857,6 +1114,9 @@ main(void)
 		cmocka_unit_test(test_all_or_nothing_and_vectors),
 		cmocka_unit_test(test_half_close_gntring_peer),
 		cmocka_unit_test(test_half_close_vchan_peer),
+		cmocka_unit_test(test_peer_death),
+		cmocka_unit_test(test_clean_end_vs_death),
+		cmocka_unit_test(test_ending_race),
 		cmocka_unit_test(test_spsc_stress),
 	};
 

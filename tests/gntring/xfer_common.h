@@ -37,6 +37,7 @@ struct xfer_opts {
 	bool recv_first;	/* -R: start sending only after receiving all */
 	bool hostile;		/* -H: victim of a hostile peer (gntring_xfer) */
 	bool use_wait;		/* -W: gntring_wait() instead of poll(2) */
+	bool expect_death;	/* -D: the peer is killed; expect ECONNRESET */
 };
 
 /* Word i of stream `seed` (splitmix64). */
@@ -123,7 +124,7 @@ xfer_usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s server|client peer-domid xenstore-path [-b send] [-B recv]\n"
 		"       [-l read-min] [-w write-min] [-s seed-base] [-c max-chunk]\n"
-		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R] [-H] [-W]\n", prog);
+		"       [-t timeout-s] [-z] [-T] [-e] [-m] [-R] [-H] [-W] [-D]\n", prog);
 	exit(2);
 }
 
@@ -169,6 +170,7 @@ xfer_parse(int argc, char **argv, struct xfer_opts *o, const char *allowed)
 		case 'R': o->recv_first = true; break;
 		case 'H': o->hostile = true; break;
 		case 'W': o->use_wait = true; break;
+		case 'D': o->expect_death = true; break;
 		default: xfer_usage(argv[0]);
 		}
 	}
