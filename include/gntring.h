@@ -13,12 +13,18 @@
  * Errors: calls that return int or ssize_t return a negative errno value on
  * failure and never touch errno.  Constructors return NULL and set errno.
  * Errors shared by all data calls:
- *   -EAGAIN   non-blocking channel, nothing could be done now;
- *   -EPIPE    writing, and the peer has closed (or shut down reading);
- *   -EPROTO   the peer broke the protocol; the channel is latched BROKEN;
- *   -ENOTCONN the peer has not connected yet (blocking calls wait instead).
+ *   -EAGAIN     non-blocking channel, nothing could be done now;
+ *   -EPIPE      writing, and the peer has closed (or shut down reading);
+ *   -EPROTO     the peer broke the protocol; the channel is latched BROKEN;
+ *   -ENOTCONN   the peer has not connected yet (blocking calls wait instead);
+ *   -ECONNRESET reading, a libgntring peer went away without ending the
+ *               stream (it died or its domain vanished before it closed or
+ *               shut down its writing); returned once every byte it wrote
+ *               has been read, and from then on.
  * Reads return 0 only at end of stream: the peer closed (or shut down its
- * writing) and every byte it wrote has been read.
+ * writing) and every byte it wrote has been read.  A libxenvchan peer has
+ * no way to mark the end of its stream, so its death cannot be told from
+ * its close: both read as end of stream.
  */
 
 #ifndef GNTRING_H
@@ -82,9 +88,10 @@ struct gntring *gntring_connect(uint16_t peer_domid, const char *path,
 				int timeout_ms, unsigned int flags);
 
 /*
- * Close: mark our end closed, wake the peer, unmap and ungrant everything,
- * and (server) remove the xenstore keys.  Data already written stays
- * readable by the peer.  NULL is accepted.
+ * Close: end our stream and mark our end closed (a libgntring peer reads
+ * end of stream, not -ECONNRESET), wake the peer, unmap and ungrant
+ * everything, and (server) remove the xenstore keys.  Data already written
+ * stays readable by the peer.  NULL is accepted.
  */
 void gntring_close(struct gntring *ring);
 
@@ -122,7 +129,8 @@ size_t gntring_buffer_space(struct gntring *ring);
 
 /*
  * Stream I/O.  read returns 1..n bytes (blocking: waits for at least one),
- * 0 at end of stream; write returns 1..n bytes (blocking: waits until all n
+ * 0 at end of stream, -ECONNRESET once drained if a libgntring peer went
+ * away without ending its stream; write returns 1..n bytes (blocking: waits until all n
  * are written, or fails with the bytes written so far lost to nobody: a
  * short count is returned if some were written before the peer closed).
  */
@@ -133,7 +141,8 @@ ssize_t gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt
 
 /*
  * All-or-nothing I/O: exactly n bytes or none.  -EMSGSIZE when n exceeds the
- * ring size.  recv returns 0 at end of stream with fewer than n bytes left.
+ * ring size.  recv returns 0 at end of stream with fewer than n bytes left
+ * (-ECONNRESET instead when a libgntring peer went away without ending it).
  */
 ssize_t gntring_recv(struct gntring *ring, void *buf, size_t n);
 ssize_t gntring_send(struct gntring *ring, const void *buf, size_t n);
@@ -145,7 +154,9 @@ ssize_t gntring_send(struct gntring *ring, const void *buf, size_t n);
  * write_commit: publish the first n bytes written into the reserved span
  * (n <= that length) and wake the reader if it waits.
  * read_peek: at least `min` bytes of data (blocking: wait), fill `span`
- * with all readable data, return its total; 0 at end of stream.
+ * with all readable data, return its total; at end of stream what is left
+ * (even fewer than `min` bytes), then 0 (-ECONNRESET if a libgntring peer
+ * went away without ending its stream).
  * read_consume: release the first n bytes peeked.
  * The span stays valid until the matching commit/consume.  The peer can
  * write the shared memory at any moment; peeked data may change under the
@@ -167,7 +178,9 @@ int gntring_read_consume(struct gntring *ring, size_t n);
  * Framed messages between libgntring peers: a 4-byte little-endian length
  * then the payload, written all or nothing.  msg_recv returns the payload
  * length, 0 at end of stream, -EMSGSIZE (message left in the ring) when it
- * does not fit in `cap`, -EPROTO for a length above the ring size.
+ * does not fit in `cap`, -EPROTO for a length above the ring size or a
+ * message cut by the end of the stream, -ECONNRESET when a libgntring peer
+ * went away without ending its stream (a message it left incomplete too).
  */
 ssize_t gntring_msg_send(struct gntring *ring, const void *buf, size_t n);
 ssize_t gntring_msg_recv(struct gntring *ring, void *buf, size_t cap);
