@@ -73,6 +73,7 @@ struct session {
 	bool		 chan_eof;	/* channel end of stream read */
 	bool		 out_done;	/* local output closed */
 	bool		 peer_refused;	/* peer closed with our data unsent */
+	bool		 peer_died;	/* peer went away without ending its stream */
 	bool		 peer_gntring;	/* peer knows half-close */
 	int64_t		 quiet_since_ms; /* see VCHAN_PEER_GRACE_MS; -1 unset */
 	uint64_t	 sent;
@@ -379,6 +380,16 @@ fill_from_channel(struct session *s)
 		s->chan_eof = true;
 		return 1;
 	}
+	if (n == -ECONNRESET) {
+		/*
+		 * A libgntring peer died (or its domain vanished) before it
+		 * ended its stream: what it sent is truncated.  Deliver what
+		 * came, as for a clean end, then fail.
+		 */
+		s->peer_died = true;
+		s->chan_eof = true;
+		return 1;
+	}
 	if (n == -EAGAIN || n == -ENOTCONN)
 		return 0;
 	return -channel_error("read", (int)n);
@@ -623,7 +634,10 @@ bridge(struct gntring *ring, int in_fd, int out_fd, bool is_socket)
 			}
 		}
 	}
-	if (s.peer_refused) {
+	if (s.peer_died) {
+		warnx("peer died before end of stream");
+		rc = EX_IOERR;
+	} else if (s.peer_refused) {
 		warnx("peer closed before end of stream");
 		rc = EX_IOERR;
 	}

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# kill-sender.sh server|client: SIGKILL the end that sends, in the middle
+# of an endless one-way transfer, while the other end only receives (its
+# input is empty, so it has shut down its own writing at once).  A killed
+# libgntring sender never ended its stream: the receiver must not take
+# its death for the end of the data.  It must write out what it got, then
+# exit 74 within 1 s naming the cause, and (--check-leaks) leave nothing
+# behind.
+. "$(dirname "$0")/lib.sh"
+
+victim=$1
+# The receiver's output goes through a FIFO to cmp, which checks that it
+# is all zero bytes (as sent) and counts it without storing it.
+mkfifo "$WORK/received" || fail "mkfifo"
+cmp - /dev/zero < "$WORK/received" 2> "$WORK/cmp.out" &
+checker=$!
+STARTED="$STARTED $checker"
+case $victim in
+server)
+	sin=/dev/zero sout=/dev/null cin=/dev/null cout=$WORK/received ;;
+client)
+	sin=/dev/null sout=$WORK/received cin=/dev/zero cout=/dev/null ;;
+*) fail "kill-sender.sh server|client" ;;
+esac
+dom_pid "$SERVER_DOM" "$WORK/server.pid" "$GNTCAT" -l "$CLIENT_DOM" \
+    "$CHANNEL" < "$sin" > "$sout" 2> "$WORK/server.log" &
+server=$!
+STARTED="$STARTED $server"
+dom_pid "$CLIENT_DOM" "$WORK/client.pid" "$GNTCAT" -w 10 "$SERVER_DOM" \
+    "$CHANNEL" < "$cin" > "$cout" 2> "$WORK/client.log" &
+client=$!
+STARTED="$STARTED $client"
+server_pid=$(read_pid "$WORK/server.pid")
+client_pid=$(read_pid "$WORK/client.pid")
+sleep 1
+case $victim in
+server) pid=$server_pid survivor=$client log=$WORK/client.log ;;
+client) pid=$client_pid survivor=$server log=$WORK/server.log ;;
+esac
+kill -0 "$server" "$client" 2>/dev/null || fail "an end exited early"
+start=$(now_ms)
+kill -KILL "$pid"
+while kill -0 "$survivor" 2>/dev/null; do
+	[ $(( $(now_ms) - start )) -lt 3000 ] || break
+	sleep 0.01
+done
+ms=$(( $(now_ms) - start ))
+wait "$survivor"
+rc=$?
+wait
+[ "$rc" -ne 0 ] || fail "the receiver exited 0: the death read as end of stream"
+[ "$rc" -eq 74 ] || fail "the receiver exited $rc, expected 74"
+grep -qF "gntcat: peer died before end of stream" "$log" ||
+    fail "the receiver did not name the cause"
+[ "$ms" -lt 1000 ] || fail "the receiver took $ms ms to exit"
+# cmp reached the end of the output, all zeros: "EOF on - after byte N".
+got=$(sed -n 's/.*EOF on - after byte \([0-9][0-9]*\).*/\1/p' "$WORK/cmp.out")
+[ -n "$got" ] && [ "$got" -gt 0 ] ||
+    fail "the receiver's output: $(cat "$WORK/cmp.out")"
+ok "$victim (sender) killed: the receiver wrote $got bytes and exited $rc in $ms ms: $(cat "$log")"
+"$XENSIM" status
