@@ -2018,12 +2018,61 @@ void xs_store_destroy(struct xs_store *st)
 	free(st);
 }
 
-/* Both domain helpers queue their events; the caller fires them. */
+/* Whether n's perms are exactly "n<domid>". */
+static bool node_is_only(const struct xs_node *n, unsigned domid)
+{
+	return n->perms.n == 1 && n->perms.v[0].domid == domid &&
+	       n->perms.v[0].access == XS_ACC_NONE;
+}
+
+/*
+ * Hands node n (at path) to domid alone: perms "n<domid>", as the toolstack
+ * sets on a new domain's home.  Queues the change's watch event (`fresh`: the
+ * node was just created, so there is no "before" to report); nothing when the
+ * node already has exactly these perms.
+ */
+static int claim_node(struct xs_req *r, const char *path, struct xs_node *n,
+                      unsigned domid, bool fresh)
+{
+	struct xs_perms np, old;
+	unsigned old_owner = perms_owner(&n->perms);
+	int err;
+
+	if (!fresh && node_is_only(n, domid))
+		return 0;
+	err = count_reserve(r->tree, domid);
+	if (err == 0)
+		err = perms_single(&np, domid, XS_ACC_NONE);
+	if (err != 0)
+		return err;
+	old = n->perms;
+	n->perms = np;
+	if (old_owner != domid) {
+		count_add(r->tree, old_owner, -1);
+		count_add(r->tree, domid, 1);
+	}
+	n->gen = ++r->st->gen;
+	event_add(r, path, false, &n->perms, fresh ? NULL : &old,
+	          parent_perms(n));
+	perms_free(&old);
+	return 0;
+}
+
+/*
+ * Both domain helpers queue their events; the caller fires them.
+ *
+ * Introducing makes sure the home exists and belongs to the domain, and that
+ * its "domid" node holds the id and is the domain's, even when dom0 wrote
+ * below the home before the domain was introduced (the home then exists,
+ * created implicitly with dom0 as owner): the toolstack gives a new domain
+ * its home when it creates it.  Other nodes dom0 made there keep their perms.
+ */
 static int introduce_domain(struct xs_store *st, unsigned domid)
 {
 	char path[XS_PATH_BUF], value[8];
 	struct xs_node *home, *n;
 	struct xs_req r;
+	bool fresh;
 	int err, vlen;
 
 	if (domid >= XS_DOMID_RESERVED)
@@ -2039,34 +2088,44 @@ static int introduce_domain(struct xs_store *st, unsigned domid)
 
 	home_path(domid, path, sizeof(path));
 	home = tree_lookup(&st->tree, path);
-	if (home == NULL) {
-		/* The domain owns its home; others get nothing; dom0 sees all. */
-		struct xs_perms np;
+	fresh = home == NULL;
+	err = fresh ? req_create(&r, path, &home) : 0;
+	if (err == 0)
+		err = claim_node(&r, path, home, domid, fresh);
+	if (err != 0)
+		return -err;
 
-		err = req_create(&r, path, &home);
-		if (err == 0)
-			err = count_reserve(&st->tree, domid);
-		if (err == 0)
-			err = perms_single(&np, domid, XS_ACC_NONE);
-		if (err != 0)
-			return -err;
-		count_add(&st->tree, perms_owner(&home->perms), -1);
-		count_add(&st->tree, domid, 1);
-		perms_free(&home->perms);
-		home->perms = np;
-		home->gen = ++st->gen;
-		event_add(&r, path, false, &home->perms, NULL,
-		          parent_perms(home));
-	}
 	vlen = snprintf(value, sizeof(value), "%u", domid);
 	strcat(path, "/domid");
-	if (tree_lookup(&st->tree, path) == NULL) {
+	n = tree_lookup(&st->tree, path);
+	fresh = n == NULL;
+	if (fresh) {
+		/* Inherits the home's perms: the domain's already. */
 		err = req_create(&r, path, &n);
 		if (err == 0)
 			err = node_set_value(n, value, (unsigned)vlen);
 		if (err != 0)
 			return -err;
 		event_add(&r, path, false, &n->perms, NULL, parent_perms(n));
+	} else {
+		/* One event for the change, whatever it was. */
+		bool set = n->value_len != (unsigned)vlen ||
+		           memcmp(n->value, value, (size_t)vlen) != 0;
+
+		if (set) {
+			err = node_set_value(n, value, (unsigned)vlen);
+			if (err != 0)
+				return -err;
+			n->gen = ++st->gen;
+		}
+		if (!node_is_only(n, domid)) {
+			err = claim_node(&r, path, n, domid, false);
+			if (err != 0)
+				return -err;
+		} else if (set) {
+			event_add(&r, path, false, &n->perms, NULL,
+			          parent_perms(n));
+		}
 	}
 	st->introduced[st->nintroduced++] = domid;
 	special_event(st, "@introduceDomain");

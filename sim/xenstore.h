@@ -55,8 +55,11 @@ void xs_store_destroy(struct xs_store *st);
 /*
  * Creates /local/domain/<domid> (owner domid, no access for others; dom0
  * always has access) with the child "domid" = "<domid>", and fires
- * @introduceDomain.  Idempotent: introducing an introduced domain does
- * nothing.  Returns 0, -EINVAL for a domid >= DOMID_FIRST_RESERVED, -ENOMEM.
+ * @introduceDomain.  If dom0 made the home earlier (by writing below it), the
+ * home and its "domid" get exactly these perms and that value, as the
+ * toolstack gives a new domain its home; other nodes there keep theirs.
+ * Idempotent: introducing an introduced domain does nothing.  Returns 0,
+ * -EINVAL for a domid >= DOMID_FIRST_RESERVED, -ENOMEM.
  */
 int xs_store_introduce_domain(struct xs_store *st, unsigned domid);
 

@@ -1230,6 +1230,77 @@ static void test_introduce_release(void **state)
 	expect_nothing(&f->d5);
 }
 
+/*
+ * dom0 wrote below /local/domain/9 before 9 was introduced (a server that
+ * publishes for a domain yet to come): the home exists, made implicitly and
+ * owned by dom0, and there may even be a stale "domid".  Introducing hands
+ * the home and "domid" to the domain, as the toolstack does at creation, so
+ * that the domain can read its id and write in its home; the nodes dom0 made
+ * keep their perms.
+ */
+static void test_introduce_after_dom0_wrote_home(void **state)
+{
+	struct fixture *f = *state;
+	struct client d9;
+	struct xs_stats s;
+
+	write_ok(&f->d0, 0, "/local/domain/9/data/x", "v");
+	write_ok(&f->d0, 0, "/local/domain/9/domid", "42");
+	simple(&f->d0, XS_GET_PERMS, 0, "/local/domain/9");
+	expect_reply(&f->d0, XS_GET_PERMS, LIT("n0\0"));
+	xs_store_domain_stats(f->st, 9, &s);
+	assert_int_equal(s.nodes, 0);
+
+	watch(&f->d0, "/local/domain/9", "home9");
+	watch(&f->d0, "@introduceDomain", "in");
+	assert_int_equal(xs_store_introduce_domain(f->st, 9), 0);
+	expect_event(&f->d0, "/local/domain/9", "home9");
+	expect_event(&f->d0, "/local/domain/9/domid", "home9");
+	expect_event(&f->d0, "@introduceDomain", "in");
+	expect_nothing(&f->d0);
+
+	simple(&f->d0, XS_GET_PERMS, 0, "/local/domain/9");
+	expect_reply(&f->d0, XS_GET_PERMS, LIT("n9\0"));
+	simple(&f->d0, XS_GET_PERMS, 0, "/local/domain/9/domid");
+	expect_reply(&f->d0, XS_GET_PERMS, LIT("n9\0"));
+	simple(&f->d0, XS_GET_PERMS, 0, "/local/domain/9/data/x");
+	expect_reply(&f->d0, XS_GET_PERMS, LIT("n0\0"));
+	read_expect(&f->d0, 0, "/local/domain/9/data/x", "v");
+	xs_store_domain_stats(f->st, 9, &s);
+	assert_int_equal(s.nodes, 2);
+
+	client_open(f, &d9, 9);
+	read_expect(&d9, 0, "/local/domain/9/domid", "9");
+	read_expect(&d9, 0, "domid", "9");
+	simple(&d9, XS_DIRECTORY, 0, "/local/domain/9");
+	expect_reply(&d9, XS_DIRECTORY, LIT("data\0domid\0"));
+	write_ok(&d9, 0, "/local/domain/9/mine", "1");
+	read_expect_err(&d9, 0, "/local/domain/9/data/x", "EACCES");
+	expect_event(&f->d0, "/local/domain/9/mine", "home9");
+	client_close(&d9);
+
+	/* Re-introducing changes nothing; a released home is gone whole. */
+	assert_int_equal(xs_store_introduce_domain(f->st, 9), 0);
+	expect_nothing(&f->d0);
+	assert_int_equal(xs_store_release_domain(f->st, 9), 0);
+	expect_event(&f->d0, "/local/domain/9", "home9");
+	expect_nothing(&f->d0);
+	read_expect_err(&f->d0, 0, "/local/domain/9", "ENOENT");
+
+	/* A home dom0 already gave to the domain, "domid" right: no events. */
+	write_ok(&f->d0, 0, "/local/domain/10/domid", "10");
+	set_perms(&f->d0, 0, "/local/domain/10", "n10", NULL);
+	expect_ok(&f->d0, XS_SET_PERMS);
+	set_perms(&f->d0, 0, "/local/domain/10/domid", "n10", NULL);
+	expect_ok(&f->d0, XS_SET_PERMS);
+	watch(&f->d0, "/local/domain/10", "home10");
+	assert_int_equal(xs_store_introduce_domain(f->st, 10), 0);
+	expect_event(&f->d0, "@introduceDomain", "in");
+	expect_nothing(&f->d0);
+	xs_store_domain_stats(f->st, 10, &s);
+	assert_int_equal(s.nodes, 2);
+}
+
 static void test_domain_requests(void **state)
 {
 	struct fixture *f = *state;
@@ -1666,6 +1737,7 @@ int main(void)
 		T(test_unwatch_and_limits),
 		T(test_watch_tx),
 		T(test_introduce_release),
+		T(test_introduce_after_dom0_wrote_home),
 		T(test_domain_requests),
 		T(test_framing_bytewise),
 		T(test_framing_batched),
