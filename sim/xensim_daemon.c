@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -108,6 +109,9 @@ static struct xensim_proc *xd_procs;
 static struct xensim_xs *xd_xss;
 static struct xensim_mgmt *xd_mgmts;
 static uint64_t xd_next_file_id = 1;
+/* Linux gntalloc's `limit` module parameter, per domain (XENSIM_GNTALLOC_LIMIT). */
+#define XD_GNTALLOC_LIMIT_DEFAULT 1024u
+static uint32_t xd_gntalloc_limit = XD_GNTALLOC_LIMIT_DEFAULT;
 static struct xensim_eptag xd_tag_mgmt_listen = { EP_MGMT_LISTEN, NULL };
 static struct xensim_eptag xd_tag_signal = { EP_SIGNAL, NULL };
 
@@ -734,6 +738,49 @@ xd_ioctl_freebsd(struct xensim_file *f, unsigned long cmd, const uint8_t *data,
 	return error;
 }
 
+/* The other end of a daemon socket is closed and nothing is left to read. */
+static bool
+xd_sock_finished(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+	char c;
+
+	if (poll(&pfd, 1, 0) <= 0 ||
+	    !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return false;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0 ||
+	       (pfd.revents & POLLERR);
+}
+
+/*
+ * Linux frees a gntalloc file's pages at its last close and a process's
+ * mappings at its exit, so an ALLOC made after them finds the pages gone.
+ * The daemon hears of both through sockets, possibly after that ALLOC: before
+ * refusing one for the limit, take in the closes and exits of domain d that
+ * have already happened (not those of the caller `self` or of its file
+ * `cur`).  Closing here is safe: the event loop restarts its batch after a
+ * process request.
+ */
+static void
+xd_gntalloc_reap(struct xensim_domain *d, struct xensim_proc *self,
+		 struct xensim_file *cur)
+{
+	struct xensim_proc *p, *pn;
+	struct xensim_file *f, *fn;
+
+	for (p = xd_procs; p != NULL; p = pn) {
+		pn = p->next;
+		if (p->dom == d && p != self && xd_sock_finished(p->sock))
+			xd_proc_close(p);
+	}
+	for (f = xd_files; f != NULL; f = fn) {
+		fn = f->next;
+		if (f->dom == d && f != cur && f->kind == XENSIM_KIND_GNTALLOC &&
+		    xd_sock_finished(f->sock))
+			xd_file_close(f);
+	}
+}
+
 /* Checks Linux makes before the map lookup of SET_UNMAP_NOTIFY. */
 static int
 xd_notify_precheck(struct xensim_file *f, const uint8_t *data, size_t len)
@@ -786,17 +833,46 @@ xd_ioctl_gntdev(struct xensim_file *f, unsigned long cmd, uint64_t uarg,
 		return error;
 	}
 	if (f->kind == XENSIM_KIND_GNTALLOC && cmd == XSL_GNTALLOC_ALLOC_GREF) {
+		struct xensim_domain *d = f->dom;
 		struct ioctl_gntdev_alloc_gref a;
 
 		if (len < XSL_INLINE_HDR)
 			return EFAULT;
 		memset(&a, 0, sizeof(a));
 		memcpy(&a, data, 8); /* domid, flags, count */
-		a.gref_ids = (uint32_t *)(uintptr_t)(uarg + XSL_INLINE_HDR);
-		error = gntdev_file_ioctl(f->gf, IOCTL_GNTDEV_ALLOC_GREF, &a);
+		/*
+		 * Linux's global limit: the pages all gntalloc files of the
+		 * kernel (here: of the domain) hold, plus these, at most
+		 * `limit`; else ENOSPC, before anything is allocated.
+		 */
+		if ((uint64_t)d->gntalloc_pages + a.count > xd_gntalloc_limit)
+			xd_gntalloc_reap(d, f->uctx != NULL ? f->uctx->proc :
+					 NULL, f);
+		if ((uint64_t)d->gntalloc_pages + a.count > xd_gntalloc_limit)
+			return ENOSPC;
+		if (a.count == 0) {
+			/*
+			 * Linux allocates nothing and answers the file's
+			 * running index (bytes it has allocated so far: 0 on a
+			 * fresh file), unchanged.  The core, like FreeBSD,
+			 * refuses a count of 0, so it is not asked.  The
+			 * number is Linux's; the core's indices count down
+			 * from 2^64, so no page of this file lives there.
+			 */
+			a.index = f->gntalloc_index;
+			error = 0;
+		} else {
+			a.gref_ids = (uint32_t *)(uintptr_t)
+				(uarg + XSL_INLINE_HDR);
+			d->gntalloc_granting = true;
+			error = gntdev_file_ioctl(f->gf, IOCTL_GNTDEV_ALLOC_GREF,
+						  &a);
+			d->gntalloc_granting = false;
+		}
 		if (error == 0) {
 			uint8_t out[XSL_INLINE_HDR];
 
+			f->gntalloc_index += (uint64_t)a.count * XENSIM_PAGE_SIZE;
 			memcpy(out, data, 8);
 			memcpy(out + 8, &a.index, 8);
 			error = -xd_reply_put(r, out, sizeof(out));
@@ -1677,6 +1753,30 @@ xd_cleanup(void)
 	}
 }
 
+/*
+ * XENSIM_GNTALLOC_LIMIT: the gntalloc page limit of each domain, as Linux's
+ * xen_gntalloc.limit module parameter (default 1024).  -1 when the value is
+ * not a whole number from 0 to 2^32-1.
+ */
+static int
+xd_gntalloc_limit_from_env(void)
+{
+	const char *env = getenv("XENSIM_GNTALLOC_LIMIT");
+	unsigned long long v;
+	char *end;
+
+	if (env == NULL || *env == '\0')
+		return 0;
+	if (*env < '0' || *env > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return -1;
+	xd_gntalloc_limit = (uint32_t)v;
+	return 0;
+}
+
 /* XENSIM_SPIN_US: busy-poll window after activity (0 turns it off). */
 static uint64_t
 xd_spin_ns(void)
@@ -1713,6 +1813,13 @@ xensim_daemon_main(const char *dir, int ready_fd)
 		if (xensim_fault_enabled())
 			xd_log("fault injection: %s", getenv("XENSIM_FAULTS"));
 	}
+	if (xd_gntalloc_limit_from_env() != 0) {
+		xd_log("XENSIM_GNTALLOC_LIMIT: not a page count: %s",
+		       getenv("XENSIM_GNTALLOC_LIMIT"));
+		return 1;
+	}
+	if (xd_gntalloc_limit != XD_GNTALLOC_LIMIT_DEFAULT)
+		xd_log("gntalloc limit: %u pages per domain", xd_gntalloc_limit);
 	{
 		/* One descriptor per device file: take all we may. */
 		struct rlimit rl;

@@ -27,6 +27,7 @@ struct xensim_grant {
 	uint16_t grantee;
 	uint64_t frame;
 	uint32_t maps;          /* active foreign mappings of this entry */
+	bool     gntalloc;      /* a gntalloc page counted in gntalloc_pages */
 };
 
 enum xensim_port_state {
@@ -67,6 +68,17 @@ struct xensim_domain {
 	uint32_t gnttab_cap;    /* entries allocated so far */
 	uint32_t gnttab_used;
 	uint32_t gnttab_hint;
+	/*
+	 * Linux gntalloc's global page count (gref_size): pages allocated
+	 * through the domain's gntalloc files and not yet released by the
+	 * core (in a file or mmapped).  Counted on the grant entries: each
+	 * granted during a gntalloc ALLOC (gntalloc_granting) is tagged, and
+	 * untagged at its first end of access, which the core makes when it
+	 * releases the page, even if the peer still maps it and the page is
+	 * parked (Linux 6.1 frees it then by the deferred timer, uncounted).
+	 */
+	uint32_t gntalloc_pages;
+	bool     gntalloc_granting;
 	struct xensim_port *ports;
 	uint32_t ports_cap;
 	uint32_t ports_used;
@@ -120,6 +132,7 @@ struct xensim_file {
 	struct xensim_domain *dom;
 	struct gntdev_file *gf; /* gntdev and gntalloc */
 	struct xensim_uctx *uctx; /* during an ioctl */
+	uint64_t gntalloc_index; /* gntalloc: bytes allocated so far (Linux's index) */
 	/* evtchn */
 	bool     restricted;
 	uint16_t restrict_domid;

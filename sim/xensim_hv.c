@@ -187,6 +187,7 @@ xensim_grant_add(struct xensim_domain *d, uint16_t grantee, uint64_t frame,
 		d->gnttab[ref].grantee = grantee;
 		d->gnttab[ref].frame = frame;
 		d->gnttab[ref].maps = 0;
+		d->gnttab[ref].gntalloc = false;
 		d->gnttab_used++;
 		d->gnttab_hint = ref + 1;
 		*refp = ref;
@@ -623,17 +624,33 @@ int
 gntdev_os_grant_access(void *os, uint16_t domid, struct gntdev_os_page *page,
 		       bool readonly, uint32_t *refp)
 {
+	struct xensim_domain *d = os;
+	int error;
+
 	if (xensim_fault_should_fail(XENSIM_FAULT_GRANT_ACCESS))
 		return ENOSPC;	/* as a full grant table */
-	return xensim_grant_add(os, domid, frame_of_page(page), readonly, refp);
+	error = xensim_grant_add(d, domid, frame_of_page(page), readonly, refp);
+	if (error == 0 && d->gntalloc_granting) {
+		d->gnttab[*refp].gntalloc = true;
+		d->gntalloc_pages++;
+	}
+	return error;
 }
 
 int
 gntdev_os_end_access(void *os, uint32_t ref)
 {
+	struct xensim_domain *d = os;
+
+	/* Released by the core: no longer counted, whatever happens next. */
+	if (ref < d->gnttab_cap && d->gnttab[ref].in_use &&
+	    d->gnttab[ref].gntalloc) {
+		d->gnttab[ref].gntalloc = false;
+		d->gntalloc_pages--;
+	}
 	if (xensim_fault_should_fail(XENSIM_FAULT_END_ACCESS))
 		return EBUSY;	/* as if still mapped: the core parks the page */
-	return xensim_grant_end(os, ref);
+	return xensim_grant_end(d, ref);
 }
 
 int

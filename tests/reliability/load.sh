@@ -10,6 +10,19 @@
 skip_without_xensim
 
 if [ "${LOAD_IN_SESSION:-}" != 1 ]; then
+	# Linux's gntalloc lets one kernel share at most 1024 pages at once
+	# (module parameter xen_gntalloc.limit), and the simulator enforces
+	# it per domain (XENSIM_GNTALLOC_LIMIT, read by the daemon at start).
+	# The server shares every ring of its channels: at most a control
+	# page and two 64 KiB rings (gntring_load's default), 33 pages per
+	# channel, so more than 31 channels at once need a higher limit, as
+	# they would on Linux (modprobe xen_gntalloc limit=N).  Raise it to
+	# what this run needs, unless the caller chose a limit.
+	need=$(( $1 * 33 ))
+	if [ -z "${XENSIM_GNTALLOC_LIMIT:-}" ] && [ "$need" -gt 1024 ]; then
+		XENSIM_GNTALLOC_LIMIT=$need
+		export XENSIM_GNTALLOC_LIMIT
+	fi
 	LOAD_IN_SESSION=1 exec "$XENSIM" session --check-leaks -- \
 	    /bin/sh "$0" "$@"
 fi
