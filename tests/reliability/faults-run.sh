@@ -39,8 +39,8 @@ side() {
 }
 
 # finish SERVER CLIENT: wait for both.  A server may wait for a client
-# that failed before meeting it: 2 s after such a client exits, the
-# server is stopped.  A server still running 2 s after a client that
+# that failed before meeting it: 1 s after such a client exits, the
+# server is stopped.  A server still running 1 s after a client that
 # succeeded, or (gntcat -v says so) after one it had met, hangs.
 finish() {
 	_t=0
@@ -48,11 +48,11 @@ finish() {
 		if [ -s "$WORK/$2.rc" ] && [ ! -e "$WORK/$1.stopped" ]; then
 			_t=$((_t + 1))
 		fi
-		if [ "$_t" -ge 200 ]; then
+		if [ "$_t" -ge 100 ]; then
 			[ "$(cat "$WORK/$2.rc")" -ne 0 ] || [ -n "${LENIENT:-}" ] ||
-			    fail "$prog: $1 still runs 2 s after $2 succeeded"
+			    fail "$prog: $1 still runs 1 s after $2 succeeded"
 			! grep -q "connected to" "$WORK/$1.err" ||
-			    fail "$prog: $1 still runs 2 s after its peer failed"
+			    fail "$prog: $1 still runs 1 s after its peer failed"
 			touch "$WORK/$1.stopped"
 			kill -TERM "$(cat "$WORK/$1.pid")" 2>/dev/null
 			_t=0
@@ -89,7 +89,7 @@ case $prog in
 gntcat)
 	side server "$SERVER_DOM" "$WORK/a" "$WORK/a.got" "$GNTCAT" -v -l \
 	    "$CLIENT_DOM" "$channel"
-	side client "$CLIENT_DOM" "$WORK/b" "$WORK/b.got" "$GNTCAT" -w 5 \
+	side client "$CLIENT_DOM" "$WORK/b" "$WORK/b.got" "$GNTCAT" -w 2 \
 	    "$SERVER_DOM" "$channel"
 	finish server client
 	s=$(judge server "$WORK/b" "$WORK/a.got") || exit 1
@@ -99,7 +99,7 @@ xfer)
 	side server "$SERVER_DOM" /dev/null "$WORK/server.out" \
 	    "$BIN/gntring_xfer" server "$CLIENT_DOM" "$channel" -b 4M -t 25
 	side client "$CLIENT_DOM" /dev/null "$WORK/client.out" \
-	    "$BIN/gntring_xfer" client "$SERVER_DOM" "$channel" -b 4M -t 25
+	    "$BIN/gntring_xfer" client "$SERVER_DOM" "$channel" -b 4M -t 8
 	finish server client
 	s=$(judge server "" "") || exit 1
 	c=$(judge client "" "") || exit 1
@@ -112,7 +112,7 @@ vsp)
 	side server "$SERVER_DOM" "$WORK/hold" "$WORK/b.got" \
 	    "$VSP" -m server "$CLIENT_DOM" "$channel" -
 	side client "$CLIENT_DOM" "$WORK/b" /dev/null \
-	    "$GNTCAT" -w 5 "$SERVER_DOM" "$channel"
+	    "$GNTCAT" -w 2 "$SERVER_DOM" "$channel"
 	# vchan-socket-proxy need not end when its peer closes (vsp.sh of
 	# the gntcat tests stops it too): it is stopped like a waiting server.
 	LENIENT=1
@@ -130,7 +130,7 @@ load)
 	side server "$SERVER_DOM" /dev/null "$WORK/server.out" \
 	    "$LOAD" -l -n 4 -b 1M -t 25 "$CLIENT_DOM" data/load
 	side client "$CLIENT_DOM" /dev/null "$WORK/client.out" \
-	    "$LOAD" -n 4 -b 1M -t 25 "$SERVER_DOM" data/load
+	    "$LOAD" -n 4 -b 1M -t 8 "$SERVER_DOM" data/load
 	finish server client
 	s=$(judge server "" "") || exit 1
 	c=$(judge client "" "") || exit 1

@@ -9,16 +9,17 @@
 . "$(dirname "$0")/lib.sh"
 skip_without_xensim
 
-specs="grant_access:nth=1 grant_access:every=7 end_access:every=2
-map_grants:nth=1 map_grants:every=3 evtchn_alloc:nth=1 evtchn_bind:nth=1
-evtchn_bind:every=3 evtchn_notify:nth=5 xs_read:every=4 xs_write:nth=1
-xs_write:every=3 xs_watch:nth=1 xs_transaction:nth=1 xs_transaction:every=2"
+specs="grant_access:nth=1 end_access:every=2 map_grants:nth=1
+evtchn_alloc:nth=1 evtchn_bind:nth=1 xs_read:every=4 xs_write:nth=1
+xs_watch:nth=1 xs_transaction:nth=1"
 progs="gntcat xfer"
 seeds=
 if [ "$1" = full ]; then
 	progs="gntcat xfer vsp load"
 	seeds=${FAULT_SEEDS:-"1 2 3 4 5 6 7 8"}
-	specs="$specs map_grants:p=0.3 evtchn_notify:p=0.01 xs_read:p=0.2"
+	specs="$specs grant_access:every=7 map_grants:every=3 evtchn_bind:every=3
+evtchn_notify:nth=5 xs_write:every=3 xs_transaction:every=2
+map_grants:p=0.3 evtchn_notify:p=0.01 xs_read:p=0.2"
 fi
 for s in $seeds; do
 	specs="$specs all:p=0.05;seed=$s

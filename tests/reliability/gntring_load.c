@@ -230,7 +230,8 @@ main(int argc, char **argv)
 		chans[i].g = server ?
 		    gntring_listen((uint16_t)peer, path, 0, ring,
 				   GNTRING_NONBLOCK) :
-		    gntring_connect((uint16_t)peer, path, 10000,
+		    gntring_connect((uint16_t)peer, path,
+				    timeout_s < 20 ? timeout_s * 500 : 10000,
 				    GNTRING_NONBLOCK);
 		if (chans[i].g == NULL) {
 			fprintf(stderr, "gntring_load: %s %s: %s\n",
