@@ -16,8 +16,9 @@ mkdir -p "$out/src" "$out/lib"
 cp "$repo"/libgntring/ring.c "$repo"/libgntring/ring.h \
    "$repo"/libgntring/channel.c "$repo"/libgntring/vchan_wire.h \
    "$repo"/libgntring/libgntring.map "$out/src/"
-(cd "$out/src" && for f in ring.c ring.h channel.c; do cp "$f" "$f.orig"; done) &&
-(cd "$out/src" && python3 "$here/patch-libgntring.py") &&
+(cd "$out/src" && for f in ring.c ring.h channel.c; do cp "$f" "$f.orig"; done)
+# A patch that no longer applies must stop the build, not leave half of it.
+(cd "$out/src" && python3 "$here/patch-libgntring.py") || exit 1
 (cd "$out/src" &&
  { diff -u ring.h.orig ring.h; diff -u ring.c.orig ring.c;
    diff -u channel.c.orig channel.c; } > ../experiments.diff || true)
