@@ -82,7 +82,9 @@ if [ -z "$stopped" ]; then
 	    "signal $((rc - 128)): $(cat "$log")"
 fi
 if [ "$met" = mid ]; then
-	[ "$ms" -lt 1000 ] || fail "round $round: the survivor took $ms ms"
+	[ "$ms" -lt 1000 ] || fail "round $round: $name killed after" \
+	    "$delay ms, the survivor took $ms ms to exit $rc (load:" \
+	    "$(cut -d' ' -f1-3 /proc/loadavg)): $cause"
 	echo "round $round: killed $name after $delay ms, mid-transfer:" \
 	    "survivor exit $rc in $ms ms: $cause"
 else
