@@ -877,11 +877,20 @@ gntring_readv(struct gntring *ring, const struct iovec *iov, int iovcnt)
 GNTRING_API ssize_t
 gntring_read(struct gntring *ring, void *buf, size_t n)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = n };
-
-	if (buf == NULL && n > 0)
+	if (ring == NULL || (buf == NULL && n > 0))
 		return -EINVAL;
-	return gntring_readv(ring, &iov, 1);
+	/* gntring_readv's loop, on the single-buffer path (no iovec). */
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_read1(&ring->ring, buf, n);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
 }
 
 /* Advance an iovec array past n bytes; returns the new count. */
@@ -941,11 +950,35 @@ gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 GNTRING_API ssize_t
 gntring_write(struct gntring *ring, const void *buf, size_t n)
 {
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = n };
+	const uint8_t *p = buf;
+	size_t done = 0;
 
-	if (buf == NULL && n > 0)
+	if (ring == NULL || (buf == NULL && n > 0))
 		return -EINVAL;
-	return gntring_writev(ring, &iov, 1);
+	/*
+	 * gntring_writev's loop on the single-buffer path: no iovec array
+	 * copied, no advance loop.  Same results: partial writes unless
+	 * blocking; bytes written are reported, the error comes next time.
+	 */
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = ring_write1(&ring->ring, p + done, n - done);
+		int err;
+
+		if (ret > 0) {
+			done += (size_t)ret;
+			if (!atomic_load(&ring->blocking) || done == n)
+				return (ssize_t)done;
+			continue;
+		}
+		if (ret == 0)
+			return (ssize_t)done;
+		if (!channel_should_wait(ring, ret))
+			return done > 0 ? (ssize_t)done : ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return done > 0 ? (ssize_t)done : err;
+	}
 }
 
 GNTRING_API ssize_t
@@ -969,13 +1002,11 @@ gntring_recv(struct gntring *ring, void *buf, size_t n)
 GNTRING_API ssize_t
 gntring_send(struct gntring *ring, const void *buf, size_t n)
 {
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = n };
-
 	if (ring == NULL || (buf == NULL && n > 0))
 		return -EINVAL;
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_sendv(&ring->ring, &iov, 1);
+		ssize_t ret = ring_send1(&ring->ring, buf, n);
 		int err;
 
 		if (!channel_should_wait(ring, ret))

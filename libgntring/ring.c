@@ -419,12 +419,23 @@ ring_wr_wait_for(struct ring *r, uint32_t want, uint32_t *space)
 {
 	int err = ring_wr_free(r, space);
 
+	/*
+	 * wr_want_space is written by the writer only, so a relaxed load of
+	 * it here sees our own last store: store it only when it changes
+	 * (other threads read it in ring_process() and gntring_wait()).
+	 */
+	bool wanted = atomic_load_explicit(&r->wr_want_space,
+					   memory_order_relaxed);
+
 	if (err == 0 && *space < want) {
-		atomic_store(&r->wr_want_space, true);
+		if (!wanted) {
+			atomic_store(&r->wr_want_space, true);
+			wanted = true;
+		}
 		ring_request(r, VCHAN_NOTIFY_READ);
 		err = ring_wr_free(r, space);
 	}
-	if (err == 0 && *space >= want)
+	if (err == 0 && *space >= want && wanted)
 		atomic_store(&r->wr_want_space, false);
 	return err;
 }
@@ -531,7 +542,8 @@ ring_copy_in(uint8_t *data, uint32_t size, uint32_t idx, const uint8_t *src,
 	uint32_t first = n < size - off ? n : size - off;
 
 	memcpy(data + off, src, first);
-	memcpy(data, src + first, n - first);
+	if (n > first)
+		memcpy(data, src + first, n - first);
 }
 
 static void
@@ -542,7 +554,8 @@ ring_copy_out(uint8_t *dst, const uint8_t *data, uint32_t size, uint32_t idx,
 	uint32_t first = n < size - off ? n : size - off;
 
 	memcpy(dst, data + off, first);
-	memcpy(dst + first, data, n - first);
+	if (n > first)
+		memcpy(dst + first, data, n - first);
 }
 
 static size_t
@@ -612,17 +625,18 @@ ring_rd_release(struct ring *r, uint32_t n)
 /* ------------------------------------------------------------------ */
 /* Stream and packet I/O                                                */
 
-ssize_t
-ring_readv(struct ring *r, const struct iovec *iov, int iovcnt)
+/*
+ * The one decision path of a copying read: how many of `want` bytes to
+ * take now.  1: take *n > 0 bytes at rd_cons; 0: want is 0, or end of
+ * stream; or a negative errno.  The caller copies, then ring_rd_release().
+ */
+static int
+ring_rd_begin(struct ring *r, size_t want, uint32_t *n)
 {
-	size_t want;
-	uint32_t used, n;
+	uint32_t used;
 	int err;
 
-	if (iovcnt < 0 || (iovcnt > 0 && iov == NULL))
-		return -EINVAL;
 	r->rd_peeked = 0;	/* a copying read ends a zero-copy peek */
-	want = ring_iov_total(iov, iovcnt);
 	err = ring_rd_wait_for(r, 1, &used);
 	if (err < 0)
 		return err;
@@ -633,28 +647,59 @@ ring_readv(struct ring *r, const struct iovec *iov, int iovcnt)
 		if (err <= 0)
 			return err;
 	}
-	n = want < used ? (uint32_t)want : used;
+	*n = want < used ? (uint32_t)want : used;
+	return 1;
+}
+
+ssize_t
+ring_readv(struct ring *r, const struct iovec *iov, int iovcnt)
+{
+	uint32_t n;
+	int err;
+
+	if (iovcnt < 0 || (iovcnt > 0 && iov == NULL))
+		return -EINVAL;
+	err = ring_rd_begin(r, ring_iov_total(iov, iovcnt), &n);
+	if (err <= 0)
+		return err;
 	ring_copy_out_iov(r, iov, iovcnt, n);
 	ring_rd_release(r, n);
 	return n;
 }
 
-/* Write up to the free space (all_or_nothing: exactly all, or nothing). */
-static ssize_t
-ring_writev_mode(struct ring *r, const struct iovec *iov, int iovcnt,
-		 bool all_or_nothing)
+/* Single buffer: no iovec; one memcpy unless the span wraps. */
+ssize_t
+ring_read1(struct ring *r, void *buf, size_t n)
 {
-	size_t want;
-	uint32_t space, n;
+	uint32_t take;
 	int err;
 
-	if (iovcnt < 0 || (iovcnt > 0 && iov == NULL))
+	if (buf == NULL && n > 0)
 		return -EINVAL;
+	err = ring_rd_begin(r, n, &take);
+	if (err <= 0)
+		return err;
+	ring_copy_out(buf, r->rd_data, r->rd_size, r->rd_cons, take);
+	ring_rd_release(r, take);
+	return take;
+}
+
+/*
+ * The one decision path of a copying write: how many of `want` bytes to
+ * write now (all_or_nothing: exactly all, or nothing).  1: write *n > 0
+ * bytes at wr_prod; 0: want is 0; or a negative errno.  The caller
+ * copies, then ring_wr_publish().
+ */
+static int
+ring_wr_begin(struct ring *r, size_t want, bool all_or_nothing, uint32_t *n)
+{
+	uint32_t space;
+	int err;
+
 	r->wr_reserved = 0;	/* a copying write cancels a reservation */
 	err = ring_wr_check(r);
 	if (err < 0)
 		return err;
-	want = ring_iov_total(iov, iovcnt);
 	if (want == 0)
 		return 0;
 	if (all_or_nothing && want > r->wr_size)
@@ -665,10 +710,56 @@ ring_writev_mode(struct ring *r, const struct iovec *iov, int iovcnt,
 		return err;
 	if (space == 0 || (all_or_nothing && space < want))
 		return ring_wr_nothing(r);
-	n = want < space ? (uint32_t)want : space;
+	*n = want < space ? (uint32_t)want : space;
+	return 1;
+}
+
+/* Write up to the free space (all_or_nothing: exactly all, or nothing). */
+static ssize_t
+ring_writev_mode(struct ring *r, const struct iovec *iov, int iovcnt,
+		 bool all_or_nothing)
+{
+	uint32_t n;
+	int err;
+
+	if (iovcnt < 0 || (iovcnt > 0 && iov == NULL))
+		return -EINVAL;
+	err = ring_wr_begin(r, ring_iov_total(iov, iovcnt), all_or_nothing, &n);
+	if (err <= 0)
+		return err;
 	ring_copy_in_iov(r, iov, iovcnt, n);
 	ring_wr_publish(r, n);
 	return n;
+}
+
+/* Single buffer: no iovec; one memcpy unless the span wraps. */
+static ssize_t
+ring_write1_mode(struct ring *r, const void *buf, size_t n,
+		 bool all_or_nothing)
+{
+	uint32_t put;
+	int err;
+
+	if (buf == NULL && n > 0)
+		return -EINVAL;
+	err = ring_wr_begin(r, n, all_or_nothing, &put);
+	if (err <= 0)
+		return err;
+	ring_copy_in(r->wr_data, r->wr_size, r->wr_prod, buf, put);
+	ring_wr_publish(r, put);
+	return put;
+}
+
+ssize_t
+ring_write1(struct ring *r, const void *buf, size_t n)
+{
+	return ring_write1_mode(r, buf, n, false);
+}
+
+ssize_t
+ring_send1(struct ring *r, const void *buf, size_t n)
+{
+	return ring_write1_mode(r, buf, n, true);
 }
 
 ssize_t
@@ -686,7 +777,6 @@ ring_sendv(struct ring *r, const struct iovec *iov, int iovcnt)
 ssize_t
 ring_recv(struct ring *r, void *buf, size_t n)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = n };
 	uint32_t used;
 	int err;
 
@@ -707,7 +797,7 @@ ring_recv(struct ring *r, void *buf, size_t n)
 		if (err <= 0)
 			return err;
 	}
-	ring_copy_out_iov(r, &iov, 1, (uint32_t)n);
+	ring_copy_out(buf, r->rd_data, r->rd_size, r->rd_cons, (uint32_t)n);
 	ring_rd_release(r, (uint32_t)n);
 	return (ssize_t)n;
 }
@@ -849,7 +939,6 @@ ring_msg_recv(struct ring *r, void *buf, size_t cap)
 {
 	uint8_t hdr[RING_MSG_HDR];
 	uint32_t used, len;
-	struct iovec iov;
 	int err;
 
 	if (buf == NULL && cap > 0)
@@ -893,10 +982,8 @@ ring_msg_recv(struct ring *r, void *buf, size_t cap)
 	}
 	if (len > cap)
 		return -EMSGSIZE;
-	iov.iov_base = buf;
-	iov.iov_len = len;
 	r->rd_cons += RING_MSG_HDR;	/* private until ring_rd_release() */
-	ring_copy_out_iov(r, &iov, 1, len);
+	ring_copy_out(buf, r->rd_data, r->rd_size, r->rd_cons, len);
 	ring_rd_release(r, len);
 	return len;
 }

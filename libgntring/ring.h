@@ -129,9 +129,14 @@ enum gntring_state ring_state(struct ring *r);
 ssize_t ring_readv(struct ring *r, const struct iovec *iov, int iovcnt);
 ssize_t ring_writev(struct ring *r, const struct iovec *iov, int iovcnt);
 
+/* The same for one buffer: no iovec built, one memcpy unless it wraps. */
+ssize_t ring_read1(struct ring *r, void *buf, size_t n);
+ssize_t ring_write1(struct ring *r, const void *buf, size_t n);
+
 /* All-or-nothing I/O. */
 ssize_t ring_recv(struct ring *r, void *buf, size_t n);
 ssize_t ring_sendv(struct ring *r, const struct iovec *iov, int iovcnt);
+ssize_t ring_send1(struct ring *r, const void *buf, size_t n);
 
 /* Zero copy. */
 ssize_t ring_write_reserve(struct ring *r, size_t min, struct gntring_span *span);
