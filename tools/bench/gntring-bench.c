@@ -12,7 +12,8 @@
  * (see usage() and BENCHMARKS.md).  Environment: XENSIM (the simulator, by
  * default next to this program), XENSIM_DIR (a running instance to use),
  * GNTRING_BENCH_WRAP (a wrapper command for the simulated-domain workers,
- * e.g. "valgrind --tool=callgrind").
+ * e.g. "valgrind --tool=callgrind"), XENSIM_GNTALLOC_LIMIT (for the private
+ * session; 16384 unless set, since 1 MiB rings need more than Linux's 1024).
  *
  * The orchestrator (this process) starts a private `xensim session` unless
  * XENSIM_DIR names a running one, then for each ring size starts two worker
@@ -1869,6 +1870,13 @@ main(int argc, char **argv)
 			return 77;
 		}
 		setenv("GNTRING_BENCH_IN_SESSION", "1", 1);
+		/*
+		 * Up to three 1 MiB channels per domain at once (513 grants
+		 * each) pass Linux's default gntalloc limit of 1024 pages,
+		 * which the simulator applies; raise it as a Linux user
+		 * raises xen_gntalloc.limit.  A caller's choice stands.
+		 */
+		setenv("XENSIM_GNTALLOC_LIMIT", "16384", 0);
 		args[n++] = xensim_exe;
 		args[n++] = "session";
 		args[n++] = "--";
