@@ -233,6 +233,41 @@ channel_should_wait(const struct gntring *g, ssize_t ret)
 	return (ret == -EAGAIN || ret == -ENOTCONN) && atomic_load(&g->blocking);
 }
 
+/* The arguments of one ring call; each channel_op_* reads its own. */
+struct channel_args {
+	const struct iovec *iov;
+	int iovcnt;
+	void *buf;
+	const void *cbuf;
+	size_t n;			/* a byte count, or the minimum span */
+	struct gntring_span *span;
+};
+
+/*
+ * The blocking loop of every data call: run op until it succeeds, fails for
+ * good, or the channel is non-blocking; else sleep for an event and retry.
+ * The wake sequence is sampled before op runs, so an event that lands
+ * between op and the sleep is not lost.  Inlined, so each caller keeps a
+ * direct call to its ring function.
+ */
+static inline ssize_t
+channel_blocking(struct gntring *ring,
+		 ssize_t (*op)(struct ring *, const struct channel_args *),
+		 const struct channel_args *args)
+{
+	for (;;) {
+		unsigned int seq = atomic_load(&ring->wake_seq);
+		ssize_t ret = op(&ring->ring, args);
+		int err;
+
+		if (!channel_should_wait(ring, ret))
+			return ret;
+		err = channel_sleep(ring, seq, -1);
+		if (err < 0)
+			return err;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Teardown                                                             */
 
@@ -856,22 +891,25 @@ gntring_buffer_space(struct gntring *ring)
 /* ------------------------------------------------------------------ */
 /* Data                                                                 */
 
+static ssize_t
+channel_op_readv(struct ring *r, const struct channel_args *a)
+{
+	return ring_readv(r, a->iov, a->iovcnt);
+}
+
 GNTRING_API ssize_t
 gntring_readv(struct gntring *ring, const struct iovec *iov, int iovcnt)
 {
 	if (ring == NULL)
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_readv(&ring->ring, iov, iovcnt);
-		int err;
+	return channel_blocking(ring, channel_op_readv,
+				&(struct channel_args){ .iov = iov, .iovcnt = iovcnt });
+}
 
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+static ssize_t
+channel_op_read1(struct ring *r, const struct channel_args *a)
+{
+	return ring_read1(r, a->buf, a->n);
 }
 
 GNTRING_API ssize_t
@@ -880,17 +918,8 @@ gntring_read(struct gntring *ring, void *buf, size_t n)
 	if (ring == NULL || (buf == NULL && n > 0))
 		return -EINVAL;
 	/* gntring_readv's loop, on the single-buffer path (no iovec). */
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_read1(&ring->ring, buf, n);
-		int err;
-
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+	return channel_blocking(ring, channel_op_read1,
+				&(struct channel_args){ .buf = buf, .n = n });
 }
 
 /* Advance an iovec array past n bytes; returns the new count. */
@@ -981,22 +1010,25 @@ gntring_write(struct gntring *ring, const void *buf, size_t n)
 	}
 }
 
+static ssize_t
+channel_op_recv(struct ring *r, const struct channel_args *a)
+{
+	return ring_recv(r, a->buf, a->n);
+}
+
 GNTRING_API ssize_t
 gntring_recv(struct gntring *ring, void *buf, size_t n)
 {
 	if (ring == NULL)
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_recv(&ring->ring, buf, n);
-		int err;
+	return channel_blocking(ring, channel_op_recv,
+				&(struct channel_args){ .buf = buf, .n = n });
+}
 
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+static ssize_t
+channel_op_send1(struct ring *r, const struct channel_args *a)
+{
+	return ring_send1(r, a->cbuf, a->n);
 }
 
 GNTRING_API ssize_t
@@ -1004,17 +1036,14 @@ gntring_send(struct gntring *ring, const void *buf, size_t n)
 {
 	if (ring == NULL || (buf == NULL && n > 0))
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_send1(&ring->ring, buf, n);
-		int err;
+	return channel_blocking(ring, channel_op_send1,
+				&(struct channel_args){ .cbuf = buf, .n = n });
+}
 
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+static ssize_t
+channel_op_write_reserve(struct ring *r, const struct channel_args *a)
+{
+	return ring_write_reserve(r, a->n, a->span);
 }
 
 GNTRING_API ssize_t
@@ -1022,17 +1051,8 @@ gntring_write_reserve(struct gntring *ring, size_t min, struct gntring_span *spa
 {
 	if (ring == NULL)
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_write_reserve(&ring->ring, min, span);
-		int err;
-
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+	return channel_blocking(ring, channel_op_write_reserve,
+				&(struct channel_args){ .n = min, .span = span });
 }
 
 GNTRING_API int
@@ -1041,22 +1061,19 @@ gntring_write_commit(struct gntring *ring, size_t n)
 	return ring == NULL ? -EINVAL : ring_write_commit(&ring->ring, n);
 }
 
+static ssize_t
+channel_op_read_peek(struct ring *r, const struct channel_args *a)
+{
+	return ring_read_peek(r, a->n, a->span);
+}
+
 GNTRING_API ssize_t
 gntring_read_peek(struct gntring *ring, size_t min, struct gntring_span *span)
 {
 	if (ring == NULL)
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_read_peek(&ring->ring, min, span);
-		int err;
-
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+	return channel_blocking(ring, channel_op_read_peek,
+				&(struct channel_args){ .n = min, .span = span });
 }
 
 GNTRING_API int
@@ -1065,22 +1082,25 @@ gntring_read_consume(struct gntring *ring, size_t n)
 	return ring == NULL ? -EINVAL : ring_read_consume(&ring->ring, n);
 }
 
+static ssize_t
+channel_op_msg_send(struct ring *r, const struct channel_args *a)
+{
+	return ring_msg_send(r, a->cbuf, a->n);
+}
+
 GNTRING_API ssize_t
 gntring_msg_send(struct gntring *ring, const void *buf, size_t n)
 {
 	if (ring == NULL)
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_msg_send(&ring->ring, buf, n);
-		int err;
+	return channel_blocking(ring, channel_op_msg_send,
+				&(struct channel_args){ .cbuf = buf, .n = n });
+}
 
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+static ssize_t
+channel_op_msg_recv(struct ring *r, const struct channel_args *a)
+{
+	return ring_msg_recv(r, a->buf, a->n);
 }
 
 GNTRING_API ssize_t
@@ -1088,17 +1108,8 @@ gntring_msg_recv(struct gntring *ring, void *buf, size_t cap)
 {
 	if (ring == NULL)
 		return -EINVAL;
-	for (;;) {
-		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_msg_recv(&ring->ring, buf, cap);
-		int err;
-
-		if (!channel_should_wait(ring, ret))
-			return ret;
-		err = channel_sleep(ring, seq, -1);
-		if (err < 0)
-			return err;
-	}
+	return channel_blocking(ring, channel_op_msg_recv,
+				&(struct channel_args){ .buf = buf, .n = cap });
 }
 
 GNTRING_API int
