@@ -1280,21 +1280,35 @@ static const char *second_arg(const struct xs_req *r)
 	return r->data + strlen(r->data) + 1;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Request handlers: return 0 once replied, or an errno to send as ERROR    */
-
-static int op_read(struct xs_req *r)
+/*
+ * The request's one path argument, resolved into `path` and looked up with
+ * access `need`.  ENOENT leaves `path` resolved, for the callers that
+ * create or tolerate a missing node.
+ */
+static int req_arg_node(struct xs_req *r, unsigned need,
+                        char path[XS_PATH_BUF], struct xs_node **np)
 {
 	const char *arg = one_arg(r);
-	char path[XS_PATH_BUF];
-	struct xs_node *n;
 	int err;
 
 	if (arg == NULL)
 		return EINVAL;
 	err = path_resolve(r->domid, arg, path, NULL);
 	if (err == 0)
-		err = req_get_node(r, path, XS_ACC_READ, &n);
+		err = req_get_node(r, path, need, np);
+	return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Request handlers: return 0 once replied, or an errno to send as ERROR    */
+
+static int op_read(struct xs_req *r)
+{
+	char path[XS_PATH_BUF];
+	struct xs_node *n;
+	int err;
+
+	err = req_arg_node(r, XS_ACC_READ, path, &n);
 	if (err != 0)
 		return err;
 	reply(r, XS_READ, n->value, n->value_len);
@@ -1325,17 +1339,12 @@ static char *children_blob(const struct xs_node *n, size_t *len)
 
 static int op_directory(struct xs_req *r)
 {
-	const char *arg = one_arg(r);
 	char path[XS_PATH_BUF], *blob;
 	struct xs_node *n;
 	size_t len;
 	int err;
 
-	if (arg == NULL)
-		return EINVAL;
-	err = path_resolve(r->domid, arg, path, NULL);
-	if (err == 0)
-		err = req_get_node(r, path, XS_ACC_READ, &n);
+	err = req_arg_node(r, XS_ACC_READ, path, &n);
 	if (err != 0)
 		return err;
 	blob = children_blob(n, &len);
@@ -1465,16 +1474,11 @@ static int op_write(struct xs_req *r)
 
 static int op_mkdir(struct xs_req *r)
 {
-	const char *arg = one_arg(r);
 	char path[XS_PATH_BUF];
 	struct xs_node *n;
 	int err;
 
-	if (arg == NULL)
-		return EINVAL;
-	err = path_resolve(r->domid, arg, path, NULL);
-	if (err == 0)
-		err = req_get_node(r, path, XS_ACC_WRITE, &n);
+	err = req_arg_node(r, XS_ACC_WRITE, path, &n);
 	if (err == ENOENT) {
 		err = req_create(r, path, &n);
 		if (err == 0)
@@ -1489,16 +1493,11 @@ static int op_mkdir(struct xs_req *r)
 
 static int op_rm(struct xs_req *r)
 {
-	const char *arg = one_arg(r);
 	char path[XS_PATH_BUF], ppath[XS_PATH_BUF];
 	struct xs_node *n;
 	int err;
 
-	if (arg == NULL)
-		return EINVAL;
-	err = path_resolve(r->domid, arg, path, NULL);
-	if (err == 0)
-		err = req_get_node(r, path, XS_ACC_WRITE, &n);
+	err = req_arg_node(r, XS_ACC_WRITE, path, &n);
 	if (err == ENOENT) {
 		/* Removing what is not there is fine if the parent is. */
 		path_parent(path, ppath);
