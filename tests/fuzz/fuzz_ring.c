@@ -166,10 +166,13 @@ check_read(const char *what, ssize_t n, bool was_broken, bool violation,
 	if (n == -EPROTO)
 		FZ_CHECK(broken(), "%s: -EPROTO without the latch", what);
 	FZ_CHECK(n <= (ssize_t)cap, "%s: %zd bytes for %zu", what, n, cap);
+	/* A peer that died without ending its stream: not a violation. */
+	if (n == -ECONNRESET)
+		FZ_CHECK(!broken(), "%s: -ECONNRESET on a broken ring", what);
 	if (n < 0)
 		FZ_CHECK(n == -EPROTO || n == -EAGAIN || n == -ENOTCONN ||
-			 n == -EINVAL || n == -EMSGSIZE, "%s: error %zd", what,
-			 n);
+			 n == -EINVAL || n == -EMSGSIZE || n == -ECONNRESET,
+			 "%s: error %zd", what, n);
 }
 
 static void
