@@ -41,69 +41,9 @@
 #include <xenstore.h>
 
 #include "gntdev.h"
+#include "sim_check.h"
 
 #define PAGE 4096u
-
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-			failures++;                                       \
-		}                                                         \
-	} while (0)
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void
-say(int fd, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	(void)!write(fd, buf, (size_t)n);
-}
-
-/* One line from `fd` within `ms` milliseconds; -1 on timeout or EOF. */
-static int
-hear(int fd, char *buf, size_t cap, int ms)
-{
-	double end = now_ms() + ms;
-	size_t len = 0;
-
-	while (len + 1 < cap) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int left = (int)(end - now_ms());
-
-		if (left <= 0 || poll(&p, 1, left) != 1)
-			return -1;
-		if (read(fd, buf + len, 1) != 1)
-			return -1;
-		if (buf[len] == '\n') {
-			buf[len] = '\0';
-			return 0;
-		}
-		len++;
-	}
-	return -1;
-}
 
 /* ---- orchestration ---- */
 

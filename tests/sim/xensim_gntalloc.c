@@ -36,21 +36,11 @@
 #include <xengnttab.h>
 
 #include "gntdev.h"
+#include "sim_check.h"
 
 #define PAGE 4096u
 
-static int failures;
 static unsigned self_dom;
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-			failures++;                                       \
-		}                                                         \
-	} while (0)
 
 static int
 ga_open(void)
