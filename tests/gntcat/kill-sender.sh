@@ -22,32 +22,8 @@ client)
 	sin=/dev/null sout=$WORK/received cin=/dev/zero cout=/dev/null ;;
 *) fail "kill-sender.sh server|client" ;;
 esac
-dom_pid "$SERVER_DOM" "$WORK/server.pid" "$GNTCAT" -l "$CLIENT_DOM" \
-    "$CHANNEL" < "$sin" > "$sout" 2> "$WORK/server.log" &
-server=$!
-STARTED="$STARTED $server"
-dom_pid "$CLIENT_DOM" "$WORK/client.pid" "$GNTCAT" -w 10 "$SERVER_DOM" \
-    "$CHANNEL" < "$cin" > "$cout" 2> "$WORK/client.log" &
-client=$!
-STARTED="$STARTED $client"
-server_pid=$(read_pid "$WORK/server.pid")
-client_pid=$(read_pid "$WORK/client.pid")
-sleep 1
-case $victim in
-server) pid=$server_pid survivor=$client log=$WORK/client.log ;;
-client) pid=$client_pid survivor=$server log=$WORK/server.log ;;
-esac
-kill -0 "$server" "$client" 2>/dev/null || fail "an end exited early"
-start=$(now_ms)
-kill -KILL "$pid"
-while kill -0 "$survivor" 2>/dev/null; do
-	[ $(( $(now_ms) - start )) -lt 3000 ] || break
-	sleep 0.01
-done
-ms=$(( $(now_ms) - start ))
-wait "$survivor"
-rc=$?
-wait
+start_ends "$sin" "$sout" "$cin" "$cout"
+kill_end "$victim"
 [ "$rc" -ne 0 ] || fail "the receiver exited 0: the death read as end of stream"
 [ "$rc" -eq 74 ] || fail "the receiver exited $rc, expected 74"
 grep -qF "gntcat: peer died before end of stream" "$log" ||

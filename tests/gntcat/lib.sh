@@ -138,3 +138,44 @@ hold_open() {
 	sleep "$LIMIT" > "$1" &
 	STARTED="$STARTED $!"
 }
+
+# start_ends SERVER-IN SERVER-OUT CLIENT-IN CLIENT-OUT: gntcat -l in the
+# server domain and gntcat in the client domain, in the background, their
+# stderr in $WORK/server.log and $WORK/client.log.  Sets server and client
+# (the launchers) and server_pid and client_pid (gntcat itself).
+start_ends() {
+	dom_pid "$SERVER_DOM" "$WORK/server.pid" "$GNTCAT" -l "$CLIENT_DOM" \
+	    "$CHANNEL" < "$1" > "$2" 2> "$WORK/server.log" &
+	server=$!
+	STARTED="$STARTED $server"
+	dom_pid "$CLIENT_DOM" "$WORK/client.pid" "$GNTCAT" -w 10 "$SERVER_DOM" \
+	    "$CHANNEL" < "$3" > "$4" 2> "$WORK/client.log" &
+	client=$!
+	STARTED="$STARTED $client"
+	server_pid=$(read_pid "$WORK/server.pid")
+	client_pid=$(read_pid "$WORK/client.pid")
+}
+
+# kill_end server|client: after a second of traffic between the ends of
+# start_ends, SIGKILL that one and wait (at most 3 s) for the other, then
+# for every background job.  Sets rc (the survivor's exit status), ms (how
+# long it took to exit) and log (its stderr).
+kill_end() {
+	sleep 1
+	case $1 in
+	server) pid=$server_pid survivor=$client log=$WORK/client.log ;;
+	client) pid=$client_pid survivor=$server log=$WORK/server.log ;;
+	*) fail "kill_end server|client" ;;
+	esac
+	kill -0 "$server" "$client" 2>/dev/null || fail "an end exited early"
+	start=$(now_ms)
+	kill -KILL "$pid"
+	while kill -0 "$survivor" 2>/dev/null; do
+		[ $(( $(now_ms) - start )) -lt 3000 ] || break
+		sleep 0.01
+	done
+	ms=$(( $(now_ms) - start ))
+	wait "$survivor"
+	rc=$?
+	wait
+}
