@@ -396,6 +396,7 @@ xd_evtchn_unbind_all(struct xensim_file *f)
 	for (p = 1; p < d->ports_cap && f->nbound > 0; p++) {
 		if (d->ports[p].state != XENSIM_PORT_FREE &&
 		    d->ports[p].owner == f) {
+			xensim_evtchn_unstrand_remote(d, p);
 			d->ports[p].owner = NULL;
 			f->nbound--;
 			xensim_evw_sync(d, p);

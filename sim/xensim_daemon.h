@@ -176,6 +176,7 @@ void xensim_port_put(struct xensim_domain *d, uint32_t port);
 void xensim_port_close(struct xensim_domain *d, uint32_t port);
 void xensim_evw_sync(struct xensim_domain *d, uint32_t port);
 void xensim_evtchn_deliver_owed(struct xensim_domain *d, uint32_t port);
+void xensim_evtchn_unstrand_remote(struct xensim_domain *d, uint32_t port);
 
 /* daemon (xensim_daemon.c), called by the machine */
 void xensim_file_deliver(struct xensim_file *f, uint32_t port);

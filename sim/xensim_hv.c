@@ -248,7 +248,8 @@ xensim_evw_sync(struct xensim_domain *d, uint32_t port)
 	if (p == NULL || w == NULL)
 		return;
 	if (p->state != XENSIM_PORT_FREE) {
-		keep = XENSIM_EVW_MASKED | XENSIM_EVW_PENDING;
+		keep = XENSIM_EVW_MASKED | XENSIM_EVW_PENDING |
+		       XENSIM_EVW_RINGING;
 		if (p->owner != NULL)
 			flags |= XENSIM_EVW_BOUND |
 				(uint64_t)((uint32_t)p->owner->id &
@@ -484,6 +485,47 @@ xensim_evtchn_deliver_owed(struct xensim_domain *d, uint32_t port)
 		xensim_file_deliver(p->owner, port);
 	else
 		xensim_port_raise(d, port);
+}
+
+/*
+ * A process can die in a fast-path notify between marking the remote port
+ * masked and ringing its doorbell (xensim_shim.c); that event would never
+ * come and the port would stay masked for good.  The shim marks the span
+ * with RINGING.  Called as a file that had `port` bound closes, when no
+ * process can be inside such a span for it any more: a RINGING left on the
+ * remote end is a delivery its sender did not finish, so finish it.  (If
+ * the sender died after the write and before clearing RINGING, the owner
+ * sees one spurious event, which every evtchn user tolerates.)
+ */
+void
+xensim_evtchn_unstrand_remote(struct xensim_domain *d, uint32_t port)
+{
+	struct xensim_port *p = xensim_port_get(d, port), *rp;
+	struct xensim_domain *rd;
+	uint64_t *w, old, nw;
+
+	if (p == NULL || p->state != XENSIM_PORT_INTERDOMAIN)
+		return;
+	rd = xensim_domain_get(p->remote_dom);
+	rp = xensim_port_get(rd, p->remote_port);
+	if (rp == NULL || rp->state != XENSIM_PORT_INTERDOMAIN)
+		return;
+	w = xensim_evw_checked(rd, p->remote_port);
+	if (w == NULL)
+		return;
+	/* Pairs with the release CAS that sets RINGING in shim_notify_fast. */
+	old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	do {
+		if (!(old & XENSIM_EVW_RINGING))
+			return;
+		nw = old & ~(uint64_t)XENSIM_EVW_RINGING;
+		if (old & XENSIM_EVW_MASKED)
+			nw &= ~(uint64_t)XENSIM_EVW_PENDING; /* delivered now */
+	} while (!__atomic_compare_exchange_n(w, &old, nw, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	if ((old & XENSIM_EVW_MASKED) && rp->owner != NULL)
+		xensim_file_deliver(rp->owner, p->remote_port);
 }
 
 void

@@ -38,11 +38,14 @@
  * uint64_t per port, XENSIM_EVW_PORTS per domain, domain N's at
  * XENSIM_EVW_OFFSET + N * XENSIM_EVW_DOMAIN_BYTES.  Every shim maps the
  * slices of the domains it notifies, the daemon all of them.  Bits 0..31:
- * flags below and the owner file's id (low 28 bits); bits 32..63: a
+ * flags below and the owner file's id (low 27 bits); bits 32..63: a
  * generation the daemon bumps at every change of binding or connection.
  * The daemon keeps the authority: it rewrites a word from its own state
- * whenever the binding changes; the shims only flip MASKED and PENDING
- * with compare-and-swap, under the generation they were told.
+ * whenever the binding changes; the shims only flip MASKED, PENDING and
+ * RINGING with compare-and-swap, under the generation they were told.
+ * RINGING spans a shim's delivery, from masking the port to writing it
+ * into the owner's socket, so that the daemon can finish a delivery whose
+ * sender died in between.
  */
 #define XENSIM_EVW_PORTS        4096u   /* = XENSIM_EVTCHN_MAX */
 #define XENSIM_EVW_DOMAIN_BYTES (XENSIM_EVW_PORTS * 8u)
@@ -53,7 +56,8 @@
 #define XENSIM_EVW_BOUND        0x4u    /* bound by the evtchn file in OWNER */
 #define XENSIM_EVW_CONNECTED    0x8u    /* interdomain, the other end bound */
 #define XENSIM_EVW_OWNER_SHIFT  4
-#define XENSIM_EVW_OWNER_MASK   0x0fffffffu
+#define XENSIM_EVW_OWNER_MASK   0x07ffffffu
+#define XENSIM_EVW_RINGING      0x80000000u /* a shim is delivering it */
 #define XENSIM_EVW_GEN(w)       ((uint32_t)((w) >> 32))
 #define XENSIM_EVW_OWNER(w) \
 	((uint32_t)((w) >> XENSIM_EVW_OWNER_SHIFT) & XENSIM_EVW_OWNER_MASK)

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -107,6 +108,7 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
+
 
 static void
 shim_atfork_prepare(void)
@@ -855,6 +857,26 @@ shim_evw_ours(uint64_t w, const struct shim_fd *e)
 }
 
 /*
+ * XENSIM_TEST_DIE=notify-masked: the process SIGKILLs itself in a fast-path
+ * notify right after marking the remote port masked, before ringing its
+ * doorbell: the moment a death would strand a delivery.  Test use only.
+ * Read at the first notify: in an ASan process, shim_init runs too early
+ * (from the runtime's own first calls) to see it.
+ */
+static bool
+shim_die_after_mask(void)
+{
+	static int die = -1;
+
+	if (die < 0) {
+		const char *v = getenv("XENSIM_TEST_DIE");
+
+		die = v != NULL && strcmp(v, "notify-masked") == 0;
+	}
+	return die == 1;
+}
+
+/*
  * IOCTL_EVTCHN_NOTIFY without the daemon.  Our port's word says whether
  * this file still has it bound and connected; the remote end's word, under
  * the generation the daemon gave us with the doorbell, holds its mask:
@@ -915,19 +937,30 @@ shim_notify_fast(struct shim_fd *e, uint32_t port)
 				return 0;
 			continue;
 		}
-		if (__atomic_compare_exchange_n(wb, &b, b | XENSIM_EVW_MASKED,
-						false, __ATOMIC_ACQ_REL,
+		/*
+		 * RINGING until the port is written: should we die before,
+		 * the daemon finishes the delivery when our file closes
+		 * (pairs with xensim_evtchn_unstrand_remote).
+		 */
+		if (__atomic_compare_exchange_n(wb, &b, b | XENSIM_EVW_MASKED |
+						XENSIM_EVW_RINGING, false,
+						__ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE))
 			break;
 	}
-	if (shim_bell_ring(sp->bell, sp->bell_ino, sp->rport) == 0)
-		return 0;
-	/*
-	 * Marked masked but not written (the program closed our doorbell,
-	 * say): the daemon delivers it, and we learn a new one next time.
-	 */
-	shim_port_drop_bell(sp);
-	(void)shim_notify_oneway(e, port, XENSIM_NOTIFY_OWED_REMOTE);
+	if (shim_die_after_mask())
+		raise(SIGKILL);
+	if (shim_bell_ring(sp->bell, sp->bell_ino, sp->rport) != 0) {
+		/*
+		 * Marked masked but not written (the program closed our
+		 * doorbell, say): the daemon delivers it, and we learn a new
+		 * one next time.
+		 */
+		shim_port_drop_bell(sp);
+		(void)shim_notify_oneway(e, port, XENSIM_NOTIFY_OWED_REMOTE);
+	}
+	/* Delivered or handed over: the span ends (release: after the write). */
+	__atomic_fetch_and(wb, ~(uint64_t)XENSIM_EVW_RINGING, __ATOMIC_RELEASE);
 	return 0;
 }
 

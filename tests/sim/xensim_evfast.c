@@ -24,6 +24,10 @@
  *            ports it does not own, while two other domains run exact round
  *            trips: they see exactly their events, their ports stay bound,
  *            and the storm port is delivered at most once per unmask.
+ *   stranded a process dies inside a fast-path notify, after marking the
+ *            remote port masked and before ringing its doorbell
+ *            (XENSIM_TEST_DIE=notify-masked): the peer still gets the
+ *            event, exactly once, when the dead process's file closes.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -530,6 +534,73 @@ scenario_death(const char *xensim)
 	return rc || failures;
 }
 
+/* ---- scenario stranded ---- */
+
+/* Runs with XENSIM_TEST_DIE=notify-masked: its first notify kills it. */
+static int
+role_stranded_victim(int fd)
+{
+	xenevtchn_handle *ev = xenevtchn_open(NULL, 0);
+	int port;
+
+	if (ev == NULL)
+		return 1;
+	port = xenevtchn_bind_unbound_port(ev, 2);
+	say(fd, "%d", port);
+	CHECK(hear_int(fd, 10000) == 1, "the survivor did not bind");
+	(void)xenevtchn_notify(ev, (unsigned)port);
+	CHECK(0, "still alive after a notify meant to kill");
+	return 1;
+}
+
+static int
+role_stranded_survivor(int fd)
+{
+	xenevtchn_handle *ev = xenevtchn_open(NULL, 0);
+	int remote, port, got;
+
+	if (ev == NULL)
+		return 1;
+	remote = hear_int(fd, 10000);
+	port = xenevtchn_bind_interdomain(ev, 1, (unsigned)remote);
+	CHECK(port > 0, "bind_interdomain: %s", strerror(errno));
+	say(fd, "1");
+	/* The victim's death is bounded by the orchestrator's reap. */
+	got = next_port(ev, 10000);
+	CHECK(got == port, "the stranded event never came: %d", got);
+	CHECK(xenevtchn_unmask(ev, (unsigned)port) == 0, "unmask");
+	CHECK(quiet(ev, 100), "the stranded event came twice");
+	CHECK(xenevtchn_unbind(ev, (unsigned)port) == 0, "unbind");
+	xenevtchn_close(ev);
+	say(fd, "done");
+	return failures ? 1 : 0;
+}
+
+static int
+scenario_stranded(const char *xensim)
+{
+	struct role v = { "stranded-victim", 1, 0, -1 };
+	struct role s = { "stranded-survivor", 2, 0, -1 };
+	char line[64];
+	int rv, rs;
+
+	setenv("XENSIM_TEST_DIE", "notify-masked", 1);
+	spawn(xensim, &v);
+	unsetenv("XENSIM_TEST_DIE");
+	spawn(xensim, &s);
+	if (relay(&v, &s, 20000) < 0 || relay(&s, &v, 20000) < 0)
+		CHECK(0, "the ends never met");
+	rv = reap(&v, 20000);
+	CHECK(rv == 128 + SIGKILL, "the victim ended with %d, not SIGKILL", rv);
+	CHECK(hear(s.fd, line, sizeof(line), 20000) == 0, "survivor silent");
+	rs = reap(&s, 20000);
+	CHECK(rs == 0, "survivor exit %d", rs);
+	if (failures == 0)
+		printf("death between mask and doorbell: event delivered "
+		       "once: ok\n");
+	return failures != 0;
+}
+
 /* ---- scenario storm ---- */
 
 static int
@@ -704,7 +775,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_DFL); /* a doorbell must never raise it */
 	alarm(200); /* no scenario may hang */
 	if (argc != 3) {
-		fprintf(stderr, "usage: xensim_evfast mask|death|storm XENSIM\n");
+		fprintf(stderr, "usage: xensim_evfast "
+			"mask|death|storm|stranded XENSIM\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "mask") == 0)
@@ -713,6 +785,8 @@ main(int argc, char **argv)
 		return scenario_death(argv[2]);
 	if (strcmp(argv[1], "storm") == 0)
 		return scenario_storm(argv[2]);
+	if (strcmp(argv[1], "stranded") == 0)
+		return scenario_stranded(argv[2]);
 	fd = atoi(argv[2]);
 	if (strcmp(argv[1], "mask-a") == 0)
 		return role_mask_a(fd);
@@ -724,6 +798,10 @@ main(int argc, char **argv)
 		return role_death_survivor(fd);
 	if (strcmp(argv[1], "close-a") == 0)
 		return role_close_a(fd);
+	if (strcmp(argv[1], "stranded-victim") == 0)
+		return role_stranded_victim(fd);
+	if (strcmp(argv[1], "stranded-survivor") == 0)
+		return role_stranded_survivor(fd);
 	if (strcmp(argv[1], "storm-a") == 0)
 		return role_storm_a(fd);
 	if (strcmp(argv[1], "storm-b") == 0)
