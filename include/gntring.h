@@ -101,6 +101,16 @@ enum gntring_state gntring_state(struct gntring *ring);
 /* Blocking mode: true makes the data calls wait; returns 0. */
 int gntring_set_blocking(struct gntring *ring, bool blocking);
 
+/*
+ * Spin before sleeping: a blocking call or gntring_wait() that must wait
+ * first watches the shared page for up to max_us microseconds (at most
+ * 1000) for the peer to move, asking it for no event meanwhile, and sleeps
+ * only if it did not.  The spin adapts: it stops soon when it does not pay
+ * off.  0 (the default, or $GNTRING_SPIN_US at creation) never spins;
+ * ignored on a single CPU.  Returns 0, or -EINVAL.
+ */
+int gntring_set_spin(struct gntring *ring, unsigned int max_us);
+
 /* Ring sizes in bytes for this end: the ring we read and the ring we write. */
 size_t gntring_read_size(const struct gntring *ring);
 size_t gntring_write_size(const struct gntring *ring);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xenevtchn.h>
 #include <xengnttab.h>
@@ -30,6 +31,21 @@
  */
 #define CHANNEL_RECHECK_MS 1000
 #define CHANNEL_PROBE_MS 10000
+
+/*
+ * Spinning (gntring_set_spin): the longest spin allowed, and how many waits
+ * a channel whose spins stopped paying off sleeps outright before it tries
+ * one spin again.
+ */
+#define CHANNEL_SPIN_MAX_US 1000
+#define CHANNEL_SPIN_RETRY 64
+
+/*
+ * Spins in a row that saw the peer move without letting the call finish:
+ * past this many the call sleeps, so a peer that only wiggles the page
+ * cannot keep us spinning for ever.
+ */
+#define CHANNEL_SPIN_STREAK 64
 
 struct gntring {
 	struct ring ring;
@@ -71,6 +87,15 @@ struct gntring {
 	/* poll-then-pending must not race another consumer, or pending blocks. */
 	pthread_mutex_t consume_lock;
 	atomic_llong last_event_ms;	/* last event consumed, or last probe */
+
+	/*
+	 * Spin before sleeping: the limit set by the user (0: never), the
+	 * current budget, and the waits slept since it fell to 0.  Threads
+	 * update the last two without a lock: they only steer a heuristic.
+	 */
+	atomic_uint spin_max_ns;
+	atomic_uint spin_budget_ns;
+	atomic_uint spin_idle;
 };
 
 /* ------------------------------------------------------------------ */
@@ -135,6 +160,76 @@ channel_consume_events(struct gntring *g)
 	}
 	pthread_mutex_unlock(&g->consume_lock);
 	return err < 0 ? err : consumed;
+}
+
+static int64_t
+channel_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void
+channel_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/*
+ * Watch the peer instead of sleeping: up to the current budget, until its
+ * indices or live byte move.  Returns true if they did.  Nothing was asked
+ * of the peer (ring_defer_request), so it sends no event for what it does
+ * meanwhile.  The budget adapts: back to the limit after a spin that paid
+ * off, halved after one that did not, so a peer that is slow, or that is
+ * not running because we hold its CPU, soon costs nothing; after
+ * CHANNEL_SPIN_RETRY waits at 0, one spin tries again.
+ */
+static bool
+channel_spin(struct gntring *g)
+{
+	unsigned int max = atomic_load_explicit(&g->spin_max_ns,
+						memory_order_relaxed);
+	unsigned int budget = atomic_load_explicit(&g->spin_budget_ns,
+						   memory_order_relaxed);
+	struct ring_peer_marks before, now;
+	int64_t start;
+
+	if (max == 0)
+		return false;
+	if (budget == 0) {
+		if (atomic_fetch_add_explicit(&g->spin_idle, 1,
+					      memory_order_relaxed) + 1 <
+		    CHANNEL_SPIN_RETRY)
+			return false;
+		atomic_store_explicit(&g->spin_idle, 0, memory_order_relaxed);
+		budget = max;
+	}
+	ring_peer_marks(&g->ring, &before);
+	start = channel_now_ns();
+	for (unsigned int i = 1;; i++) {
+		channel_cpu_relax();
+		ring_peer_marks(&g->ring, &now);
+		if (now.prod != before.prod || now.cons != before.cons ||
+		    now.live != before.live) {
+			atomic_store_explicit(&g->spin_budget_ns, max,
+					      memory_order_relaxed);
+			return true;
+		}
+		if ((i & 31) == 0 && channel_now_ns() - start >= budget)
+			break;
+	}
+	budget /= 2;
+	atomic_store_explicit(&g->spin_budget_ns, budget < 500 ? 0 : budget,
+			      memory_order_relaxed);
+	return false;
 }
 
 /*
@@ -255,16 +350,37 @@ channel_blocking(struct gntring *ring,
 		 ssize_t (*op)(struct ring *, const struct channel_args *),
 		 const struct channel_args *args)
 {
+	bool spin = atomic_load_explicit(&ring->spin_max_ns,
+					 memory_order_relaxed) != 0;
+	unsigned int streak = 0;
+
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = op(&ring->ring, args);
+		ssize_t ret;
 		int err;
 
+		/* While we may spin, a short op asks the peer for nothing. */
+		ring_defer_request = spin && atomic_load(&ring->blocking);
+		ret = op(&ring->ring, args);
+		ring_defer_request = false;
 		if (!channel_should_wait(ring, ret))
 			return ret;
+		if (spin) {
+			/*
+			 * Call again either way: after a spin that saw the
+			 * peer move, to use it; after one that did not, with
+			 * the request armed, before sleeping.
+			 */
+			spin = ++streak < CHANNEL_SPIN_STREAK &&
+			       channel_spin(ring);
+			continue;
+		}
 		err = channel_sleep(ring, seq, -1);
 		if (err < 0)
 			return err;
+		spin = atomic_load_explicit(&ring->spin_max_ns,
+					    memory_order_relaxed) != 0;
+		streak = 0;
 	}
 }
 
@@ -314,6 +430,23 @@ channel_destroy(struct gntring *g)
 	errno = saved;
 }
 
+/* GNTRING_SPIN_US: the default of gntring_set_spin() for new channels. */
+static void
+channel_spin_from_env(struct gntring *g)
+{
+	const char *v = getenv("GNTRING_SPIN_US");
+	char *end;
+	unsigned long us;
+
+	if (v == NULL || *v == '\0')
+		return;
+	errno = 0;
+	us = strtoul(v, &end, 10);
+	if (errno == 0 && *end == '\0' && v[0] != '-' &&
+	    us <= CHANNEL_SPIN_MAX_US)
+		(void)gntring_set_spin(g, (unsigned int)us);
+}
+
 static struct gntring *
 channel_alloc(uint16_t peer_domid, enum ring_role role, unsigned int flags)
 {
@@ -333,6 +466,7 @@ channel_alloc(uint16_t peer_domid, enum ring_role role, unsigned int flags)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&g->wait_cond, &attr);
 	pthread_condattr_destroy(&attr);
+	channel_spin_from_env(g);
 	return g;
 }
 
@@ -799,6 +933,24 @@ gntring_set_blocking(struct gntring *ring, bool blocking)
 	return 0;
 }
 
+GNTRING_API int
+gntring_set_spin(struct gntring *ring, unsigned int max_us)
+{
+	static long cpus;
+	unsigned int ns;
+
+	if (ring == NULL || max_us > CHANNEL_SPIN_MAX_US)
+		return -EINVAL;
+	if (cpus == 0)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* On one CPU the peer cannot move while we spin. */
+	ns = cpus >= 2 ? max_us * 1000 : 0;
+	atomic_store_explicit(&ring->spin_budget_ns, ns, memory_order_relaxed);
+	atomic_store_explicit(&ring->spin_idle, 0, memory_order_relaxed);
+	atomic_store_explicit(&ring->spin_max_ns, ns, memory_order_relaxed);
+	return 0;
+}
+
 GNTRING_API size_t
 gntring_read_size(const struct gntring *ring)
 {
@@ -855,6 +1007,7 @@ channel_has_work(struct gntring *g)
 GNTRING_API int
 gntring_wait(struct gntring *ring, int timeout_ms)
 {
+	unsigned int streak = 0;
 	int64_t deadline;
 
 	if (ring == NULL || timeout_ms < -1)
@@ -869,6 +1022,9 @@ gntring_wait(struct gntring *ring, int timeout_ms)
 			return 1;
 		if (timeout_ms >= 0 && left <= 0)
 			return 0;
+		if (++streak < CHANNEL_SPIN_STREAK && channel_spin(ring))
+			continue;
+		streak = 0;
 		ret = channel_sleep(ring, seq, left > INT_MAX ? INT_MAX : (int)left);
 		if (ret < 0 || ret == 1)
 			return ret;

@@ -400,13 +400,15 @@ ring_wr_free(struct ring *r, uint32_t *space)
 	return 0;
 }
 
+_Thread_local bool ring_defer_request;
+
 /* Reader: at least `want` bytes, arming WRITE and re-checking if short. */
 static int
 ring_rd_wait_for(struct ring *r, uint32_t want, uint32_t *used)
 {
 	int err = ring_rd_used(r, used);
 
-	if (err == 0 && *used < want) {
+	if (err == 0 && *used < want && !ring_defer_request) {
 		ring_request(r, VCHAN_NOTIFY_WRITE);
 		err = ring_rd_used(r, used);
 	}
@@ -427,7 +429,7 @@ ring_wr_wait_for(struct ring *r, uint32_t want, uint32_t *space)
 	bool wanted = atomic_load_explicit(&r->wr_want_space,
 					   memory_order_relaxed);
 
-	if (err == 0 && *space < want) {
+	if (err == 0 && *space < want && !ring_defer_request) {
 		if (!wanted) {
 			atomic_store(&r->wr_want_space, true);
 			wanted = true;
@@ -1047,6 +1049,15 @@ ring_writable_hint(const struct ring *r)
 	uint32_t used = r->wr_prod - ring_load_acquire32(r->wr_cons_shared);
 
 	return used > r->wr_size ? 1 : r->wr_size - used;
+}
+
+void
+ring_peer_marks(const struct ring *r, struct ring_peer_marks *m)
+{
+	/* A1, A2, A3: pair with the peer's R1, R2, R3; validated later. */
+	m->prod = ring_load_acquire32(r->rd_prod_shared);
+	m->cons = ring_load_acquire32(r->wr_cons_shared);
+	m->live = ring_load_acquire8(r->peer_live);
 }
 
 int

@@ -159,6 +159,27 @@ size_t ring_buffer_space(struct ring *r);
 uint32_t ring_readable_hint(const struct ring *r);
 uint32_t ring_writable_hint(const struct ring *r);
 
+/*
+ * What a spinning waiter watches: the peer's producer index (our read
+ * ring), its consumer index (our write ring) and its live byte, loaded
+ * with acquire (A1, A2, A3) but not validated: the next call does that.
+ */
+struct ring_peer_marks {
+	uint32_t prod;
+	uint32_t cons;
+	uint8_t live;
+};
+void ring_peer_marks(const struct ring *r, struct ring_peer_marks *m);
+
+/*
+ * Set by the channel layer around a call it may follow with a spin: a wait
+ * that falls short then returns without asking the peer for an event (the
+ * caller watches ring_peer_marks() instead, and calls again with it clear
+ * before it sleeps).  Per thread, so no other caller of the ring is
+ * affected.
+ */
+extern _Thread_local bool ring_defer_request;
+
 /* Re-arm the wake-ups this end needs and finish a deferred close. */
 int ring_process(struct ring *r);
 

@@ -418,6 +418,16 @@ main(int argc, char **argv)
 		free(x.rbuf);
 		return 1;
 	}
+	/* gntring_set_spin's bounds, whatever GNTRING_SPIN_US chose. */
+	if (gntring_set_spin(NULL, 10) != -EINVAL ||
+	    gntring_set_spin(x.g, 1001) != -EINVAL) {
+		fprintf(stderr, "%s: gntring_set_spin accepts bad arguments\n",
+			who(&x));
+		gntring_close(x.g);
+		free(x.wbuf);
+		free(x.rbuf);
+		return 1;
+	}
 	printf("%s ready: read ring %zu, write ring %zu\n", who(&x),
 	       gntring_read_size(x.g), gntring_write_size(x.g));
 	fflush(stdout);

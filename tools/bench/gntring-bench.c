@@ -7,11 +7,13 @@
  *   gntring-bench [--quick] [--json] [--json-file PATH] [--check]
  *                 [--reps N] [--seconds S] [--stat median|best|both]
  *                 [--rings LIST] [--chunks LIST] [--apis LIST] [--kinds LIST]
- *                 [--amount N] [--exp-libdir DIR]
+ *                 [--amount N] [--exp-libdir DIR] [--spin US]
  *
  * (see usage() and BENCHMARKS.md).  Environment: XENSIM (the simulator, by
  * default next to this program), XENSIM_DIR (a running instance to use),
- * GNTRING_BENCH_WRAP (a wrapper command for the simulated-domain workers,
+ * GNTRING_SPIN_US (libgntring's spin before sleeping, gntring_set_spin(3);
+ * --spin sets it), GNTRING_BENCH_WRAP (a wrapper command for the
+ * simulated-domain workers,
  * e.g. "valgrind --tool=callgrind"), XENSIM_GNTALLOC_LIMIT (for the private
  * session; 16384 unless set, since 1 MiB rings need more than Linux's 1024).
  *
@@ -52,6 +54,9 @@
 #include <xenevtchn.h>
 
 #include "gntring.h"
+
+static unsigned int bench_spin_us(void);
+static const char *bench_spin_text(void);
 
 #define CTL_FD		3	/* a worker's control socket */
 #define PING_BYTES	64	/* ping-pong message size */
@@ -1458,6 +1463,7 @@ print_report(const struct options *o, int argc, char **argv)
 	printf("xensim daemon busy-poll window: %s\n",
 	       getenv("XENSIM_SPIN_US") ? getenv("XENSIM_SPIN_US") :
 	       "simulator default (XENSIM_SPIN_US unset)");
+	printf("libgntring spin before sleeping: %s\n", bench_spin_text());
 	if (o->exp_libdir != NULL)
 		printf("gntring-exp: %s/libgntring.so.1\n", o->exp_libdir);
 	printf("each figure: %s of %d runs of ~%.2f s%s\n", stat_name(), o->reps,
@@ -1529,13 +1535,40 @@ legend:
 	       "bandwidth of the same chunk (each byte is copied twice).\n");
 }
 
+/* GNTRING_SPIN_US as the workers' libgntring reads it (0: unset or bad). */
+static unsigned int
+bench_spin_us(void)
+{
+	const char *v = getenv("GNTRING_SPIN_US");
+	char *end;
+	unsigned long us;
+
+	if (v == NULL || *v == '\0' || *v == '-')
+		return 0;
+	us = strtoul(v, &end, 10);
+	return *end == '\0' && us <= 1000 ? (unsigned int)us : 0;
+}
+
+static const char *
+bench_spin_text(void)
+{
+	static char text[64];
+
+	if (bench_spin_us() == 0)
+		return "none (GNTRING_SPIN_US unset or 0)";
+	snprintf(text, sizeof(text), "up to %u us, adaptive (GNTRING_SPIN_US)",
+		 bench_spin_us());
+	return text;
+}
+
 static void
 print_json(FILE *out, const struct options *o)
 {
 	fprintf(out, "{\n  \"stat\": \"%s\",\n  \"cpu\": \"%s\",\n  \"cpus\": %ld,\n  \"loadavg_start\": \"%s\",\n"
 	       "  \"loadavg_end\": \"%s\",\n  \"reps\": %d,\n  \"seconds\": %.3f,\n"
+	       "  \"gntring_spin_us\": %u,\n"
 	       "  \"results\": [\n", stat_name(), cpu_model, sysconf(_SC_NPROCESSORS_ONLN),
-	       load_start, load_end, o->reps, o->seconds);
+	       load_start, load_end, o->reps, o->seconds, bench_spin_us());
 	for (size_t i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
@@ -1584,7 +1617,9 @@ usage(void)
 		"                     [--kinds oneway,bothways,pingpong] "
 		"[--amount BYTES|ROUNDTRIPS]\n"
 		"                     [--exp-libdir DIR (adds gntring-exp: the copy API "
-		"of DIR/libgntring.so.1)]\n");
+		"of DIR/libgntring.so.1)]\n"
+		"                     [--spin US (libgntring spins up to US "
+		"microseconds before sleeping)]\n");
 	exit(2);
 }
 
@@ -1811,6 +1846,11 @@ main(int argc, char **argv)
 			else if (strcmp(argv[i], "both") == 0)
 				stat_both = true;
 			else if (strcmp(argv[i], "median") != 0)
+				usage();
+		} else if (strcmp(a, "--spin") == 0 && i + 1 < argc) {
+			/* The workers inherit it: libgntring reads it. */
+			if (setenv("GNTRING_SPIN_US", argv[++i], 1) < 0 ||
+			    (bench_spin_us() == 0 && strcmp(argv[i], "0") != 0))
 				usage();
 		} else if (strcmp(a, "--exp-libdir") == 0 && i + 1 < argc) {
 			o.exp_libdir = argv[++i];
