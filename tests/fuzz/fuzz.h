@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +36,18 @@ fz_u8(struct fz *f)
 		f->n--;
 	}
 	return v;
+}
+
+/* n bytes, as n calls of fz_u8 would give them (zeros past the end). */
+static inline void
+fz_bytes(struct fz *f, uint8_t *dst, size_t n)
+{
+	size_t take = n < f->n ? n : f->n;
+
+	memcpy(dst, f->p, take);
+	memset(dst + take, 0, n - take);
+	f->p += take;
+	f->n -= take;
 }
 
 static inline uint16_t

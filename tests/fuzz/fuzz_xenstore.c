@@ -203,8 +203,7 @@ op_request(struct fz *f, struct fconn *fc)
 
 		if (how & 0x80) {
 			sl = fz_u8(f);
-			for (size_t k = 0; k < sl; k++)
-				raw[k] = fz_u8(f);
+			fz_bytes(f, raw, sl);
 			s = raw;
 		} else if ((how & 0x60) == 0x60) {
 			/* Long strings reach the size limits. */
@@ -265,10 +264,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3: {
 			uint8_t raw[128];
-			size_t n = fz_u8(&f) % sizeof(raw), k;
+			size_t n = fz_u8(&f) % sizeof(raw);
 
-			for (k = 0; k < n; k++)
-				raw[k] = fz_u8(&f);
+			fz_bytes(&f, raw, n);
 			feed(&f, fc, raw, n);
 			break;
 		}
