@@ -339,48 +339,87 @@ struct channel_args {
 };
 
 /*
+ * How a blocked data call waits: by spinning while gntring_set_spin allows
+ * it and the spins pay off, else by sleeping for an event.
+ */
+struct channel_waiter {
+	bool spin;		/* the next attempt may be followed by a spin */
+	unsigned int streak;	/* spins since the call last slept */
+};
+
+static inline void
+channel_waiter_init(struct gntring *ring, struct channel_waiter *w)
+{
+	w->spin = atomic_load_explicit(&ring->spin_max_ns,
+				       memory_order_relaxed) != 0;
+	w->streak = 0;
+}
+
+/* Around an attempt: while we may spin, a short op asks the peer for nothing. */
+static inline void
+channel_attempt_begin(struct gntring *ring, const struct channel_waiter *w)
+{
+	ring_defer_request = w->spin && atomic_load(&ring->blocking);
+}
+
+static inline void
+channel_attempt_end(void)
+{
+	ring_defer_request = false;
+}
+
+/*
+ * The attempt fell short and the call blocks: spin, or sleep for an event
+ * after `seq`.  The caller attempts again either way: after a spin that
+ * saw the peer move, to use it; after one that did not, with the request
+ * armed, before it sleeps.  Returns 0 or a negative errno.
+ */
+static int
+channel_wait_turn(struct gntring *ring, struct channel_waiter *w,
+		  unsigned int seq)
+{
+	int err;
+
+	if (w->spin) {
+		w->spin = ++w->streak < CHANNEL_SPIN_STREAK &&
+			  channel_spin(ring);
+		return 0;
+	}
+	err = channel_sleep(ring, seq, -1);
+	if (err < 0)
+		return err;
+	channel_waiter_init(ring, w);
+	return 0;
+}
+
+/*
  * The blocking loop of every data call: run op until it succeeds, fails for
- * good, or the channel is non-blocking; else sleep for an event and retry.
- * The wake sequence is sampled before op runs, so an event that lands
- * between op and the sleep is not lost.  Inlined, so each caller keeps a
- * direct call to its ring function.
+ * good, or the channel is non-blocking; else wait and retry.  The wake
+ * sequence is sampled before op runs, so an event that lands between op
+ * and the sleep is not lost.  Inlined, so each caller keeps a direct call
+ * to its ring function.
  */
 static inline ssize_t
 channel_blocking(struct gntring *ring,
 		 ssize_t (*op)(struct ring *, const struct channel_args *),
 		 const struct channel_args *args)
 {
-	bool spin = atomic_load_explicit(&ring->spin_max_ns,
-					 memory_order_relaxed) != 0;
-	unsigned int streak = 0;
+	struct channel_waiter w;
 
+	channel_waiter_init(ring, &w);
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
 		ssize_t ret;
 		int err;
 
-		/* While we may spin, a short op asks the peer for nothing. */
-		ring_defer_request = spin && atomic_load(&ring->blocking);
+		channel_attempt_begin(ring, &w);
 		ret = op(&ring->ring, args);
-		ring_defer_request = false;
+		channel_attempt_end();
 		if (!channel_should_wait(ring, ret))
 			return ret;
-		if (spin) {
-			/*
-			 * Call again either way: after a spin that saw the
-			 * peer move, to use it; after one that did not, with
-			 * the request armed, before sleeping.
-			 */
-			spin = ++streak < CHANNEL_SPIN_STREAK &&
-			       channel_spin(ring);
-			continue;
-		}
-		err = channel_sleep(ring, seq, -1);
+		err = channel_wait_turn(ring, &w, seq);
 		if (err < 0)
 			return err;
-		spin = atomic_load_explicit(&ring->spin_max_ns,
-					    memory_order_relaxed) != 0;
-		streak = 0;
 	}
 }
 
@@ -1099,6 +1138,7 @@ GNTRING_API ssize_t
 gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 {
 	struct iovec local[CHANNEL_IOV_MAX];
+	struct channel_waiter w;
 	size_t done = 0;
 	int first = 0;
 
@@ -1107,11 +1147,16 @@ gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 		return -EINVAL;
 	if (iovcnt > 0)
 		memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
+	channel_waiter_init(ring, &w);
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
 		int left = iovcnt - first;
-		ssize_t ret = ring_writev(&ring->ring, local + first, left);
+		ssize_t ret;
 		int err;
+
+		channel_attempt_begin(ring, &w);
+		ret = ring_writev(&ring->ring, local + first, left);
+		channel_attempt_end();
 
 		if (ret > 0) {
 			done += (size_t)ret;
@@ -1126,7 +1171,7 @@ gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 		/* Bytes already written are reported; the error comes next time. */
 		if (!channel_should_wait(ring, ret))
 			return done > 0 ? (ssize_t)done : ret;
-		err = channel_sleep(ring, seq, -1);
+		err = channel_wait_turn(ring, &w, seq);
 		if (err < 0)
 			return done > 0 ? (ssize_t)done : err;
 	}
@@ -1136,6 +1181,7 @@ GNTRING_API ssize_t
 gntring_write(struct gntring *ring, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
+	struct channel_waiter w;
 	size_t done = 0;
 
 	if (ring == NULL || (buf == NULL && n > 0))
@@ -1145,10 +1191,15 @@ gntring_write(struct gntring *ring, const void *buf, size_t n)
 	 * copied, no advance loop.  Same results: partial writes unless
 	 * blocking; bytes written are reported, the error comes next time.
 	 */
+	channel_waiter_init(ring, &w);
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret = ring_write1(&ring->ring, p + done, n - done);
+		ssize_t ret;
 		int err;
+
+		channel_attempt_begin(ring, &w);
+		ret = ring_write1(&ring->ring, p + done, n - done);
+		channel_attempt_end();
 
 		if (ret > 0) {
 			done += (size_t)ret;
@@ -1160,7 +1211,7 @@ gntring_write(struct gntring *ring, const void *buf, size_t n)
 			return (ssize_t)done;
 		if (!channel_should_wait(ring, ret))
 			return done > 0 ? (ssize_t)done : ret;
-		err = channel_sleep(ring, seq, -1);
+		err = channel_wait_turn(ring, &w, seq);
 		if (err < 0)
 			return done > 0 ? (ssize_t)done : err;
 	}
