@@ -1075,6 +1075,12 @@ xd_evtfast(struct xensim_proc *p, const struct xensim_hdr *q,
 
 	if (f == NULL || f->kind != XENSIM_KIND_EVTCHN)
 		return EBADF;
+	/*
+	 * Faults on notify are injected here, in the ioctl: no doorbell, and
+	 * EOPNOTSUPP tells the shim to send every notify as an ioctl.
+	 */
+	if (q->a != 0 && xensim_fault_site_armed(XENSIM_FAULT_EVTCHN_NOTIFY))
+		return EOPNOTSUPP;
 	if (q->a == 0) {
 		r->fds[0] = f->sock;
 		r->nfds = 1;

@@ -249,6 +249,13 @@ xensim_fault_enabled(void)
 	return false;
 }
 
+bool
+xensim_fault_site_armed(enum xensim_fault_site site)
+{
+	return (unsigned int)site < XENSIM_FAULT_NSITES &&
+	       rules[site].mode != FAULT_OFF;
+}
+
 /* ---- decisions ---- */
 
 static uint64_t

@@ -23,10 +23,10 @@
  *   map_grants       a map batch fails: every op GNTST_general_error
  *   evtchn_alloc     allocating an unbound port fails: ENOSPC
  *   evtchn_bind      binding an interdomain port fails: EINVAL
- *   evtchn_notify    an evtchn notify ioctl the daemon answers fails:
- *                    ENOTCONN (not delivered).  The shim sends most
- *                    notifications itself (fast path), which this site
- *                    does not see.
+ *   evtchn_notify    an evtchn notify ioctl fails: ENOTCONN (not
+ *                    delivered).  While this site is armed the daemon
+ *                    gives out no doorbell, so the shims send every
+ *                    notify as an ioctl, through this site.
  *   xs_read          XS_READ, XS_DIRECTORY, XS_GET_PERMS, XS_GET_DOMAIN_PATH
  *   xs_write         XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS
  *   xs_watch         XS_WATCH, XS_UNWATCH
@@ -73,6 +73,9 @@ int xensim_fault_configure_from_env(char *err, size_t errlen);
 
 /* Is any site armed? */
 bool xensim_fault_enabled(void);
+
+/* Is `site` armed? */
+bool xensim_fault_site_armed(enum xensim_fault_site site);
 
 /* Count a call of `site`; true when this call must fail. */
 bool xensim_fault_should_fail(enum xensim_fault_site site);

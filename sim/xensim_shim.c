@@ -58,6 +58,7 @@ struct shim_port {
 	uint32_t port;
 	uint32_t gen_a;         /* 0: no doorbell learnt */
 	uint32_t slow_gen;      /* the daemon said "no fast path" at this gen */
+	bool     slow_ioctl;    /* ... and "ask me": notify faults are armed */
 	uint16_t rdom;
 	uint32_t rport;
 	uint32_t gen_b;
@@ -904,14 +905,16 @@ shim_notify_fast(struct shim_fd *e, uint32_t port)
 	if (sp->gen_a != XENSIM_EVW_GEN(a)) {
 		struct xensim_hdr r;
 		ino_t ino;
-		int bell;
+		int bell, rc;
 
 		shim_port_drop_bell(sp);
 		if (sp->slow_gen == XENSIM_EVW_GEN(a))
-			return 2;
-		if (shim_evtfast(e, port, &r, &bell, &ino) < 0) {
+			return sp->slow_ioctl ? 1 : 2;
+		rc = shim_evtfast(e, port, &r, &bell, &ino);
+		if (rc < 0) {
 			sp->slow_gen = XENSIM_EVW_GEN(a);
-			return 2;
+			sp->slow_ioctl = rc == -EOPNOTSUPP;
+			return sp->slow_ioctl ? 1 : 2;
 		}
 		sp->gen_a = (uint32_t)r.a;
 		sp->rdom = (uint16_t)r.b;

@@ -10,8 +10,8 @@
 skip_without_xensim
 
 specs="grant_access:nth=1 end_access:every=2 map_grants:nth=1
-evtchn_alloc:nth=1 evtchn_bind:nth=1 xs_read:every=4 xs_write:nth=1
-xs_watch:nth=1 xs_transaction:nth=1"
+evtchn_alloc:nth=1 evtchn_bind:nth=1 evtchn_notify:nth=3 xs_read:every=4
+xs_write:nth=1 xs_watch:nth=1 xs_transaction:nth=1"
 progs="gntcat xfer"
 seeds=
 if [ "$1" = full ]; then

@@ -52,6 +52,9 @@ test_grammar(void)
 	    "evtchn_bind:every=3,xs_write:p=0.1;seed=42", err,
 	    sizeof(err)) == 0);
 	CHECK(xensim_fault_enabled());
+	CHECK(xensim_fault_site_armed(XENSIM_FAULT_EVTCHN_BIND));
+	CHECK(!xensim_fault_site_armed(XENSIM_FAULT_EVTCHN_NOTIFY));
+	CHECK(!xensim_fault_site_armed(XENSIM_FAULT_NSITES));
 	CHECK(strcmp(xensim_fault_site_name(XENSIM_FAULT_XS_TRANSACTION),
 		     "xs_transaction") == 0);
 	CHECK(xensim_fault_site_name(XENSIM_FAULT_NSITES) == NULL);
