@@ -1029,6 +1029,19 @@ gntring_process(struct gntring *ring)
 	return ring_process(&ring->ring);
 }
 
+/*
+ * Something to do right now, by a look at the indices alone: nothing asked
+ * of the peer, nothing validated (the call that follows does that).
+ */
+static bool
+channel_has_work_unasked(struct gntring *g)
+{
+	if (ring_readable_hint(&g->ring) > 0)
+		return true;
+	return atomic_load(&g->ring.wr_want_space) &&
+	       ring_writable_hint(&g->ring) > 0;
+}
+
 /* Is there something to do right now, after arming the wake-ups? */
 static bool
 channel_has_work(struct gntring *g)
@@ -1046,28 +1059,43 @@ channel_has_work(struct gntring *g)
 GNTRING_API int
 gntring_wait(struct gntring *ring, int timeout_ms)
 {
-	unsigned int streak = 0;
+	struct channel_waiter w;
 	int64_t deadline;
 
 	if (ring == NULL || timeout_ms < -1)
 		return -EINVAL;
 	deadline = channel_now_ms() + timeout_ms;
+	channel_waiter_init(ring, &w);
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
 		int64_t left = timeout_ms < 0 ? -1 : deadline - channel_now_ms();
 		int ret;
 
-		if (channel_has_work(ring))
+		/*
+		 * While we may spin, look without asking the peer for data
+		 * events: asking (channel_has_work) comes before any sleep.
+		 */
+		if (w.spin ? channel_has_work_unasked(ring) :
+			     channel_has_work(ring))
 			return 1;
 		if (timeout_ms >= 0 && left <= 0)
-			return 0;
-		if (++streak < CHANNEL_SPIN_STREAK && channel_spin(ring))
+			return channel_has_work(ring) ? 1 : 0;
+		if (w.spin) {
+			/*
+			 * The data request a short non-blocking read left is
+			 * ours (the reader owns gntring_wait): take it back,
+			 * so the peer's writes send no event while we spin.
+			 */
+			ring_withdraw_request(&ring->ring, VCHAN_NOTIFY_WRITE);
+			w.spin = ++w.streak < CHANNEL_SPIN_STREAK &&
+				 channel_spin(ring);
 			continue;
-		streak = 0;
+		}
 		ret = channel_sleep(ring, seq, left > INT_MAX ? INT_MAX : (int)left);
 		if (ret < 0 || ret == 1)
 			return ret;
 		/* Timed out or a quiet second: look again before giving up. */
+		channel_waiter_init(ring, &w);
 	}
 }
 

@@ -1052,6 +1052,14 @@ ring_writable_hint(const struct ring *r)
 }
 
 void
+ring_withdraw_request(struct ring *r, uint8_t bit)
+{
+	if (atomic_load_explicit((_Atomic uint8_t *)r->req_to_peer,
+				 memory_order_relaxed) & bit)
+		ring_fetch_and8(r->req_to_peer, (uint8_t)~bit);
+}
+
+void
 ring_peer_marks(const struct ring *r, struct ring_peer_marks *m)
 {
 	/* A1, A2, A3: pair with the peer's R1, R2, R3; validated later. */

@@ -172,6 +172,14 @@ struct ring_peer_marks {
 void ring_peer_marks(const struct ring *r, struct ring_peer_marks *m);
 
 /*
+ * Take back a request for an event (VCHAN_NOTIFY_WRITE or _READ) that only
+ * the caller's side relies on.  The peer may already have taken it and
+ * sent its event: then the caller gets a spurious wake-up, never a lost
+ * one, as long as it asks again before it sleeps.
+ */
+void ring_withdraw_request(struct ring *r, uint8_t bit);
+
+/*
  * Set by the channel layer around a call it may follow with a spin: a wait
  * that falls short then returns without asking the peer for an event (the
  * caller watches ring_peer_marks() instead, and calls again with it clear
