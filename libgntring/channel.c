@@ -975,15 +975,17 @@ gntring_set_blocking(struct gntring *ring, bool blocking)
 GNTRING_API int
 gntring_set_spin(struct gntring *ring, unsigned int max_us)
 {
-	static long cpus;
+	static atomic_long cpus;	/* sysconf reads a file: once is enough */
 	unsigned int ns;
 
 	if (ring == NULL || max_us > CHANNEL_SPIN_MAX_US)
 		return -EINVAL;
-	if (cpus == 0)
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (atomic_load_explicit(&cpus, memory_order_relaxed) == 0)
+		atomic_store_explicit(&cpus, sysconf(_SC_NPROCESSORS_ONLN),
+				      memory_order_relaxed);
 	/* On one CPU the peer cannot move while we spin. */
-	ns = cpus >= 2 ? max_us * 1000 : 0;
+	ns = atomic_load_explicit(&cpus, memory_order_relaxed) >= 2 ?
+	     max_us * 1000 : 0;
 	atomic_store_explicit(&ring->spin_budget_ns, ns, memory_order_relaxed);
 	atomic_store_explicit(&ring->spin_idle, 0, memory_order_relaxed);
 	atomic_store_explicit(&ring->spin_max_ns, ns, memory_order_relaxed);

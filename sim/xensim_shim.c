@@ -110,7 +110,6 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 
-
 static void
 shim_atfork_prepare(void)
 {
