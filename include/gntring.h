@@ -95,6 +95,14 @@ struct gntring *gntring_connect(uint16_t peer_domid, const char *path,
  */
 void gntring_close(struct gntring *ring);
 
+/*
+ * Abort: as gntring_close, but without ending our stream (unless
+ * gntring_shutdown_write did): a libgntring peer reads the data already
+ * written, then -ECONNRESET, as after our death, so a failure is never
+ * taken for a complete stream.  A libxenvchan peer sees a close.
+ */
+void gntring_abort(struct gntring *ring);
+
 /* Current state.  Cheap; reads the shared page once. */
 enum gntring_state gntring_state(struct gntring *ring);
 

@@ -50,6 +50,7 @@
 struct gntring {
 	struct ring ring;
 	bool ring_ready;	/* ring_init() succeeded: the page is ours to close */
+	bool aborting;		/* gntring_abort: close without ending the stream */
 	enum ring_role role;
 	uint16_t peer_domid;
 	atomic_bool blocking;
@@ -432,7 +433,7 @@ channel_destroy(struct gntring *g)
 	int saved = errno;
 
 	if (g->ring_ready)
-		ring_close_own(&g->ring);
+		ring_close_own(&g->ring, !g->aborting);
 	if (g->gntshr != NULL) {
 		if (g->left_pages != NULL)
 			xengntshr_unshare(g->gntshr, g->left_pages, g->left_count);
@@ -950,6 +951,15 @@ gntring_close(struct gntring *ring)
 {
 	if (ring != NULL)
 		channel_destroy(ring);
+}
+
+GNTRING_API void
+gntring_abort(struct gntring *ring)
+{
+	if (ring != NULL) {
+		ring->aborting = true;
+		channel_destroy(ring);
+	}
 }
 
 /* ------------------------------------------------------------------ */

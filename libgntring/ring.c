@@ -1030,7 +1030,7 @@ ring_finish_drain_close(struct ring *r)
 		if (ring_load_acquire32(r->wr_cons_shared) != r->wr_prod)
 			return;
 	}
-	ring_close_own(r);
+	ring_close_own(r, true);
 }
 
 uint32_t
@@ -1102,7 +1102,7 @@ ring_shutdown_write(struct ring *r)
 }
 
 void
-ring_close_own(struct ring *r)
+ring_close_own(struct ring *r, bool end_stream)
 {
 	if (atomic_exchange(&r->own_closed, true))
 		return;
@@ -1112,9 +1112,10 @@ ring_close_own(struct ring *r)
 	 * Whatever the peer: a server may close before it has latched its
 	 * client's features, and a libxenvchan peer ignores the bit.
 	 * R3: the bit follows our last R1 (seq_cst RMW); pairs with A3 in
-	 * the peer's ring_peer_end().
+	 * the peer's ring_peer_end().  An abort leaves the bit as it is.
 	 */
-	ring_fetch_or8(r->req_to_peer, GNTRING_NOTIFY_SHUTDOWN);
+	if (end_stream)
+		ring_fetch_or8(r->req_to_peer, GNTRING_NOTIFY_SHUTDOWN);
 	/*
 	 * R3: our last index stores and the shutdown bit precede the live
 	 * byte; pairs with A3 in the peer's ring_refresh_peer(), which loads

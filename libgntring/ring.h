@@ -194,8 +194,13 @@ int ring_process(struct ring *r);
 /* Half-close (see gntring_shutdown_write). */
 int ring_shutdown_write(struct ring *r);
 
-/* Mark our end closed (live byte 0) and wake the peer. */
-void ring_close_own(struct ring *r);
+/*
+ * Mark our end closed (live byte 0) and wake the peer.  end_stream: first
+ * end our stream (the shutdown bit), so that a libgntring peer reads end
+ * of stream; without it, unless gntring_shutdown_write already ended it,
+ * the peer reads ECONNRESET after our data, as after a death (an abort).
+ */
+void ring_close_own(struct ring *r, bool end_stream);
 
 bool ring_peer_is_gntring(const struct ring *r);
 

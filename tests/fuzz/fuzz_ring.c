@@ -500,7 +500,7 @@ step(struct fz *f)
 		break;
 	}
 	case 14:
-		ring_close_own(&S.r);
+		ring_close_own(&S.r, true);
 		break;
 	case 15: {
 		enum gntring_state st = ring_state(&S.r);

@@ -19,7 +19,7 @@ int main(void) { puts(gntring_version()); return gntring_read_size(NULL) != 0; }
 C
 cc -o "$prefix/t" "$prefix/t.c" $flags -Wl,-rpath,"$(dirname "$libdir")"
 "$prefix/t"
-# Only gntring_* symbols are exported: 27 at GNTRING_1.0, one more at 1.1.
+# Only gntring_* symbols are exported: 27 at GNTRING_1.0, two more at 1.1.
 lib=$(ls "$(dirname "$libdir")"/libgntring.so.1)
 bad=$(nm -D --defined-only "$lib" | awk '$2 ~ /[TDB]/ && $3 !~ /^gntring_/ && $3 !~ /^GNTRING_/' || true)
 if [ -n "$bad" ]; then
@@ -28,8 +28,10 @@ if [ -n "$bad" ]; then
 fi
 n=$(nm -D --defined-only "$lib" | grep -c ' T gntring_')
 echo "exported $n functions"
-test "$n" -eq 28
+test "$n" -eq 29
 test "$(nm -D --defined-only --with-symbol-versions "$lib" |
     grep -c ' T gntring_.*@@GNTRING_1\.0$')" -eq 27
 nm -D --defined-only --with-symbol-versions "$lib" |
     grep -q ' T gntring_set_spin@@GNTRING_1\.1$'
+nm -D --defined-only --with-symbol-versions "$lib" |
+    grep -q ' T gntring_abort@@GNTRING_1\.1$'

@@ -505,7 +505,7 @@ test_state_machine(void **unused)
 
 	/* The client writes, then closes: the server drains, then reads EOF. */
 	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ "bye", 3 }, 1), 3);
-	ring_close_own(&p->cli);
+	ring_close_own(&p->cli, true);
 	assert_int_equal(ctrl_of(p)->cli_live, 0);
 	assert_int_equal(ring_state(&p->srv), GNTRING_CLOSED);
 	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 3);
@@ -603,7 +603,7 @@ test_framed_messages(void **unused)
 	p = pair_open(12, 11, 0);
 	uint8_t torn[6] = { 10, 0, 0, 0, 'x', 'y' };
 	assert_int_equal(ring_writev(&p->cli, &(struct iovec){ torn, 6 }, 1), 6);
-	ring_close_own(&p->cli);
+	ring_close_own(&p->cli, true);
 	assert_int_equal(ring_msg_recv(&p->srv, in, sizeof(in)), -EPROTO);
 	pair_free(p);
 }
@@ -636,7 +636,7 @@ test_all_or_nothing_and_vectors(void **unused)
 	assert_int_equal(ring_sendv(&p->cli, iov, 2), 1024);
 	assert_int_equal(ring_sendv(&p->cli, iov, 1), -EAGAIN);
 	/* End of stream with fewer bytes than asked. */
-	ring_close_own(&p->cli);
+	ring_close_own(&p->cli, true);
 	assert_int_equal(ring_recv(&p->srv, c, 1000), 1000);
 	assert_int_equal(ring_recv(&p->srv, c, 1000), 0);
 	assert_int_equal(ring_recv(&p->srv, c, 24), 24);
@@ -699,6 +699,33 @@ static void
 kill_live(uint8_t *live)
 {
 	atomic_store_explicit((_Atomic uint8_t *)live, 0, memory_order_release);
+}
+
+/* An abort (a close that does not end the stream) reads as a death. */
+static void
+test_abort(void **unused)
+{
+	struct pair *p = pair_open(12, 12, 0);
+	uint8_t buf[64];
+
+	(void)unused;
+	assert_true(ring_peer_is_gntring(&p->cli));
+	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ "abc", 3 }, 1), 3);
+	ring_close_own(&p->srv, false);
+	assert_false(ctrl_of(p)->cli_notify & GNTRING_NOTIFY_SHUTDOWN);
+	assert_int_equal(ring_state(&p->cli), GNTRING_CLOSED);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1),
+			 -ECONNRESET);
+	pair_free(p);
+
+	/* After a half-close the stream has ended: an abort reads as its end. */
+	p = pair_open(12, 12, 0);
+	assert_int_equal(ring_shutdown_write(&p->srv), 0);
+	ring_close_own(&p->srv, false);
+	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 0);
+	pair_free(p);
 }
 
 static void
@@ -787,7 +814,7 @@ test_clean_end_vs_death(void **unused)
 	(void)unused;
 	/* gntring_close(): the shutdown bit is set before the live byte. */
 	assert_int_equal(ring_writev(&p->srv, &(struct iovec){ "bye", 3 }, 1), 3);
-	ring_close_own(&p->srv);
+	ring_close_own(&p->srv, true);
 	assert_true(ctrl_of(p)->cli_notify & GNTRING_NOTIFY_SHUTDOWN);
 	assert_int_equal(ctrl_of(p)->srv_live, 0);
 	assert_int_equal(ring_readv(&p->cli, &(struct iovec){ buf, 64 }, 1), 3);
@@ -797,7 +824,7 @@ test_clean_end_vs_death(void **unused)
 
 	/* The same from the client side. */
 	p = pair_open(12, 12, 0);
-	ring_close_own(&p->cli);
+	ring_close_own(&p->cli, true);
 	assert_true(ctrl_of(p)->srv_notify & GNTRING_NOTIFY_SHUTDOWN);
 	assert_int_equal(ring_readv(&p->srv, &(struct iovec){ buf, 64 }, 1), 0);
 	pair_free(p);
@@ -888,7 +915,7 @@ ending_writer(void *arg)
 	if (e->die)
 		kill_live(&ctrl_of(e->p)->srv_live);
 	else
-		ring_close_own(&e->p->srv);
+		ring_close_own(&e->p->srv, true);
 	return NULL;
 }
 
@@ -1115,6 +1142,7 @@ main(void)
 		cmocka_unit_test(test_half_close_gntring_peer),
 		cmocka_unit_test(test_half_close_vchan_peer),
 		cmocka_unit_test(test_peer_death),
+		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_clean_end_vs_death),
 		cmocka_unit_test(test_ending_race),
 		cmocka_unit_test(test_spsc_stress),

@@ -950,6 +950,20 @@ serve_channel(struct gntring *ring)
 	    STDOUT_FILENO, false);
 }
 
+/*
+ * Close a channel after a session that ended with rc: 0 ends the stream;
+ * a failure or a signal aborts it, so that a gntcat peer reports the
+ * stream cut short instead of taking what it got for all of it.
+ */
+static void
+finish_channel(struct gntring *ring, int rc)
+{
+	if (rc == 0)
+		gntring_close(ring);
+	else
+		gntring_abort(ring);
+}
+
 static int
 run_server(void)
 {
@@ -962,7 +976,7 @@ run_server(void)
 		rc = wait_for_client(ring);
 		if (rc == 0)
 			rc = serve_channel(ring);
-		gntring_close(ring);
+		finish_channel(ring, rc);
 		if (rc == -1)
 			return rc;
 	} while (opt.keep);
@@ -979,7 +993,7 @@ run_client(void)
 		if ((ring = connect_channel(&rc)) == NULL)
 			return rc;
 		rc = serve_channel(ring);
-		gntring_close(ring);
+		finish_channel(ring, rc);
 		return rc;
 	}
 
@@ -991,7 +1005,7 @@ run_client(void)
 		if ((ring = connect_channel(&rc)) != NULL) {
 			describe_channel(ring);
 			rc = bridge(ring, conn, conn, true);
-			gntring_close(ring);
+			finish_channel(ring, rc);
 		}
 		close(conn);
 	} while (opt.keep && rc != -1);
