@@ -1062,10 +1062,7 @@ channel_has_work(struct gntring *g)
 
 	if (state == GNTRING_BROKEN || state == GNTRING_CLOSED)
 		return true;
-	if (ring_readable_hint(&g->ring) > 0)
-		return true;
-	return atomic_load(&g->ring.wr_want_space) &&
-	       ring_writable_hint(&g->ring) > 0;
+	return channel_has_work_unasked(g);
 }
 
 GNTRING_API int
@@ -1174,6 +1171,35 @@ channel_iov_advance(struct iovec *iov, int iovcnt, size_t n, int *first)
 
 #define CHANNEL_IOV_MAX 1024
 
+/*
+ * A write attempt of gntring_write/gntring_writev moved nothing (ret <= 0).
+ * Returns true to attempt again (after a spin or a sleep); else false with
+ * *result: the bytes already written if any (the error comes next time),
+ * else ret, or the wait's error.
+ */
+static bool
+channel_write_retry(struct gntring *ring, struct channel_waiter *w,
+		    unsigned int seq, ssize_t ret, size_t done,
+		    ssize_t *result)
+{
+	int err;
+
+	if (ret == 0) {
+		*result = (ssize_t)done;
+		return false;
+	}
+	if (!channel_should_wait(ring, ret)) {
+		*result = done > 0 ? (ssize_t)done : ret;
+		return false;
+	}
+	err = channel_wait_turn(ring, w, seq);
+	if (err < 0) {
+		*result = done > 0 ? (ssize_t)done : err;
+		return false;
+	}
+	return true;
+}
+
 GNTRING_API ssize_t
 gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 {
@@ -1191,8 +1217,7 @@ gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
 		int left = iovcnt - first;
-		ssize_t ret;
-		int err;
+		ssize_t ret, result;
 
 		channel_attempt_begin(ring, &w);
 		ret = ring_writev(&ring->ring, local + first, left);
@@ -1206,14 +1231,8 @@ gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 				return (ssize_t)done;
 			continue;
 		}
-		if (ret == 0)
-			return (ssize_t)done;
-		/* Bytes already written are reported; the error comes next time. */
-		if (!channel_should_wait(ring, ret))
-			return done > 0 ? (ssize_t)done : ret;
-		err = channel_wait_turn(ring, &w, seq);
-		if (err < 0)
-			return done > 0 ? (ssize_t)done : err;
+		if (!channel_write_retry(ring, &w, seq, ret, done, &result))
+			return result;
 	}
 }
 
@@ -1234,8 +1253,7 @@ gntring_write(struct gntring *ring, const void *buf, size_t n)
 	channel_waiter_init(ring, &w);
 	for (;;) {
 		unsigned int seq = atomic_load(&ring->wake_seq);
-		ssize_t ret;
-		int err;
+		ssize_t ret, result;
 
 		channel_attempt_begin(ring, &w);
 		ret = ring_write1(&ring->ring, p + done, n - done);
@@ -1247,13 +1265,8 @@ gntring_write(struct gntring *ring, const void *buf, size_t n)
 				return (ssize_t)done;
 			continue;
 		}
-		if (ret == 0)
-			return (ssize_t)done;
-		if (!channel_should_wait(ring, ret))
-			return done > 0 ? (ssize_t)done : ret;
-		err = channel_wait_turn(ring, &w, seq);
-		if (err < 0)
-			return done > 0 ? (ssize_t)done : err;
+		if (!channel_write_retry(ring, &w, seq, ret, done, &result))
+			return result;
 	}
 }
 
