@@ -137,6 +137,17 @@ relay(struct role *a, struct role *b, int ms)
 
 /* ---- event helpers ---- */
 
+/* Hear domain 1's port on the line and bind an interdomain port to it. */
+static int
+bind_to_heard_port(xenevtchn_handle *ev, int fd)
+{
+	int remote = hear_int(fd, 10000);
+	int port = xenevtchn_bind_interdomain(ev, 1, (unsigned)remote);
+
+	CHECK(port > 0, "bind_interdomain: %s", strerror(errno));
+	return port;
+}
+
 /* The next delivered port within `ms`, -1 if none (not unmasked). */
 static int
 next_port(xenevtchn_handle *ev, int ms)
@@ -240,15 +251,13 @@ role_mask_b(int fd)
 {
 	xenevtchn_handle *ev = xenevtchn_open(NULL, 0);
 	xenevtchn_handle *other = xenevtchn_open(NULL, 0);
-	int remote, port, other_port, i, got, efd, st;
+	int port, other_port, i, got, efd, st;
 	pid_t child;
 
 	if (ev == NULL || other == NULL)
 		return 1;
 	efd = xenevtchn_fd(ev);
-	remote = hear_int(fd, 10000);
-	port = xenevtchn_bind_interdomain(ev, 1, (unsigned)remote);
-	CHECK(port > 0, "bind_interdomain: %s", strerror(errno));
+	port = bind_to_heard_port(ev, fd);
 	CHECK(xenevtchn_notify(ev, (unsigned)port) == 0, "notify 1");
 	CHECK(xenevtchn_notify(ev, (unsigned)port) == 0, "notify 2");
 	say(fd, "1");
@@ -426,13 +435,11 @@ static int
 role_death_survivor(int fd)
 {
 	xenevtchn_handle *ev = xenevtchn_open(NULL, 0);
-	int remote, port, i;
+	int port, i;
 
 	if (ev == NULL)
 		return 1;
-	remote = hear_int(fd, 10000);
-	port = xenevtchn_bind_interdomain(ev, 1, (unsigned)remote);
-	CHECK(port > 0, "bind_interdomain: %s", strerror(errno));
+	port = bind_to_heard_port(ev, fd);
 	CHECK(xenevtchn_notify(ev, (unsigned)port) == 0, "notify");
 	say(fd, "sent");
 	CHECK(hear_int(fd, 10000) == 1, "no word of the death");
@@ -557,13 +564,11 @@ static int
 role_stranded_survivor(int fd)
 {
 	xenevtchn_handle *ev = xenevtchn_open(NULL, 0);
-	int remote, port, got;
+	int port, got;
 
 	if (ev == NULL)
 		return 1;
-	remote = hear_int(fd, 10000);
-	port = xenevtchn_bind_interdomain(ev, 1, (unsigned)remote);
-	CHECK(port > 0, "bind_interdomain: %s", strerror(errno));
+	port = bind_to_heard_port(ev, fd);
 	say(fd, "1");
 	/* The victim's death is bounded by the orchestrator's reap. */
 	got = next_port(ev, 10000);
