@@ -103,12 +103,18 @@ struct gntring {
 /* Events                                                               */
 
 static int64_t
-channel_now_ms(void)
+channel_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t
+channel_now_ms(void)
+{
+	return channel_now_ns() / 1000000;
 }
 
 static int
@@ -161,15 +167,6 @@ channel_consume_events(struct gntring *g)
 	}
 	pthread_mutex_unlock(&g->consume_lock);
 	return err < 0 ? err : consumed;
-}
-
-static int64_t
-channel_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static inline void
