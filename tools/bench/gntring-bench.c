@@ -8,6 +8,7 @@
  *                 [--reps N] [--seconds S] [--stat median|best|both]
  *                 [--rings LIST] [--chunks LIST] [--apis LIST] [--kinds LIST]
  *                 [--amount N] [--exp-libdir DIR] [--spin US]
+ *                 [--pin SERVER_CPU,CLIENT_CPU | --no-pin]
  *
  * (see usage() and BENCHMARKS.md).  Environment: XENSIM (the simulator, by
  * default next to this program), XENSIM_DIR (a running instance to use),
@@ -29,12 +30,13 @@
  * Timing: the sender stamps the start, the receiver the end, both with
  * CLOCK_MONOTONIC, which is one clock for all processes of the machine.
  */
-#define _GNU_SOURCE	/* pipe2 */
+#define _GNU_SOURCE	/* pipe2, sched_setaffinity */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -433,6 +435,13 @@ chan_read(struct chan *c, enum api api, uint8_t *buf, size_t n, uint64_t pos)
 	}
 	if (r > 0 && c->check && !pattern_ok(buf, (size_t)r, pos))
 		return -EILSEQ;
+	/*
+	 * The application uses what it reads: every reader sums its bytes,
+	 * the copying ones in their buffer, zero copy in the ring, so that
+	 * zero copy is not charged for work the others skip.
+	 */
+	if (r > 0 && api != API_EVTCHN)
+		c->sink += touch_bytes(buf, (size_t)r);
 	return r;
 }
 
@@ -828,6 +837,8 @@ struct options {
 	const char *exp_libdir;		/* --exp-libdir: a second libgntring, A/B */
 	bool skip_api[API_COUNT];	/* --apis leaves these out */
 	bool skip_kind[KIND_COUNT];	/* --kinds leaves these out */
+	bool no_pin;			/* --no-pin: the scheduler places workers */
+	int pin[2];			/* --pin S,C: CPUs of server and client */
 };
 
 static char self_exe[PATH_MAX];
@@ -863,8 +874,34 @@ peer_stop(struct peer *p, bool kill_it)
 /* Start a worker: `argv` runs with fd 3 as its control socket. */
 static const char *exp_libdir_env;	/* LD_LIBRARY_PATH for the next sim worker */
 
+/*
+ * The CPUs of every pair's server and client (-1: not pinned).  Two
+ * workers left to the scheduler on a 2-CPU machine are now and then put on
+ * one CPU, where they alternate by sleeping and waking, so that one case
+ * measured 4 GB/s in some repetitions and 36 GB/s in others.  Pinned, each
+ * figure measures the library with its two ends on two CPUs, every time.
+ */
+static int pin_cpu[2] = { -1, -1 };
+
 static void
-peer_start(struct peer *p, char *const argv[], void (*child_fn)(void *), void *arg)
+pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+		fprintf(stderr, "%s: pin to CPU %d: %s\n", prog, cpu,
+			strerror(errno));
+		_exit(127);
+	}
+}
+
+static void
+peer_start(struct peer *p, bool server, char *const argv[],
+	   void (*child_fn)(void *), void *arg)
 {
 	int sv[2];
 
@@ -876,6 +913,8 @@ peer_start(struct peer *p, char *const argv[], void (*child_fn)(void *), void *a
 	if (p->pid == 0) {
 		if (dup2(sv[1], CTL_FD) < 0)
 			_exit(127);
+		/* Inherited through exec, by xensim run and the worker. */
+		pin_self(pin_cpu[server ? 0 : 1]);
 		if (argv != NULL) {
 			if (exp_libdir_env != NULL)
 				setenv("LD_LIBRARY_PATH", exp_libdir_env, 1);
@@ -959,17 +998,17 @@ pair_start_sim(struct pair *pr, enum api api, uint64_t ring, bool check,
 	sim_worker_argv(srv, wrap_srv, true, api, ringtext, srvpath, check);
 	sim_worker_argv(cli, wrap_cli, false, api, ringtext, srvpath, check);
 	exp_libdir_env = libdir;
-	peer_start(&pr->server, srv, NULL, NULL);
+	peer_start(&pr->server, true, srv, NULL, NULL);
 	if (api == API_EVTCHN) {
 		/* The client binds to the port the server got. */
 		snprintf(srvpath, sizeof(srvpath), "%" PRIu64,
 			 peer_expect_hello(&pr->server, api_names[api]));
-		peer_start(&pr->client, cli, NULL, NULL);
+		peer_start(&pr->client, false, cli, NULL, NULL);
 		exp_libdir_env = NULL;
 		peer_expect_hello(&pr->client, api_names[api]);
 		return;
 	}
-	peer_start(&pr->client, cli, NULL, NULL);
+	peer_start(&pr->client, false, cli, NULL, NULL);
 	exp_libdir_env = NULL;
 	peer_expect_hello(&pr->server, api_names[api]);
 	peer_expect_hello(&pr->client, api_names[api]);
@@ -1012,8 +1051,8 @@ pair_start_fds(struct pair *pr, enum api api, bool check)
 		ends[0] = (struct fd_end){ api, a[0], a[0], check };
 		ends[1] = (struct fd_end){ api, a[1], a[1], check };
 	}
-	peer_start(&pr->server, NULL, fd_worker, &ends[0]);
-	peer_start(&pr->client, NULL, fd_worker, &ends[1]);
+	peer_start(&pr->server, true, NULL, fd_worker, &ends[0]);
+	peer_start(&pr->client, false, NULL, fd_worker, &ends[1]);
 	for (int i = 0; i < 2; i++) {
 		close(a[i]);
 		if (b[i] >= 0)
@@ -1464,6 +1503,12 @@ print_report(const struct options *o, int argc, char **argv)
 	       getenv("XENSIM_SPIN_US") ? getenv("XENSIM_SPIN_US") :
 	       "simulator default (XENSIM_SPIN_US unset)");
 	printf("libgntring spin before sleeping: %s\n", bench_spin_text());
+	if (pin_cpu[0] >= 0)
+		printf("placement: every server on CPU %d, every client on CPU %d "
+		       "(--no-pin: the scheduler's choice)\n", pin_cpu[0],
+		       pin_cpu[1]);
+	else
+		printf("placement: the scheduler's choice (not pinned)\n");
 	if (o->exp_libdir != NULL)
 		printf("gntring-exp: %s/libgntring.so.1\n", o->exp_libdir);
 	printf("each figure: %s of %d runs of ~%.2f s%s\n", stat_name(), o->reps,
@@ -1566,9 +1611,15 @@ print_json(FILE *out, const struct options *o)
 {
 	fprintf(out, "{\n  \"stat\": \"%s\",\n  \"cpu\": \"%s\",\n  \"cpus\": %ld,\n  \"loadavg_start\": \"%s\",\n"
 	       "  \"loadavg_end\": \"%s\",\n  \"reps\": %d,\n  \"seconds\": %.3f,\n"
-	       "  \"gntring_spin_us\": %u,\n"
-	       "  \"results\": [\n", stat_name(), cpu_model, sysconf(_SC_NPROCESSORS_ONLN),
+	       "  \"gntring_spin_us\": %u,\n",
+	       stat_name(), cpu_model, sysconf(_SC_NPROCESSORS_ONLN),
 	       load_start, load_end, o->reps, o->seconds, bench_spin_us());
+	if (pin_cpu[0] >= 0)
+		fprintf(out, "  \"pin\": {\"server_cpu\": %d, \"client_cpu\": %d},\n",
+			pin_cpu[0], pin_cpu[1]);
+	else
+		fprintf(out, "  \"pin\": null,\n");
+	fprintf(out, "  \"results\": [\n");
 	for (size_t i = 0; i < nresults; i++) {
 		const struct result *r = &results[i];
 
@@ -1619,8 +1670,56 @@ usage(void)
 		"                     [--exp-libdir DIR (adds gntring-exp: the copy API "
 		"of DIR/libgntring.so.1)]\n"
 		"                     [--spin US (libgntring spins up to US "
-		"microseconds before sleeping)]\n");
+		"microseconds before sleeping)]\n"
+		"                     [--pin SERVER_CPU,CLIENT_CPU | --no-pin]\n");
 	exit(2);
+}
+
+/* --pin S,C: two different CPUs that this process may run on. */
+static int
+parse_pin(const char *text, int pin[2])
+{
+	cpu_set_t allowed;
+	char *end;
+	long v[2];
+
+	v[0] = strtol(text, &end, 10);
+	if (end == text || *end != ',')
+		return -1;
+	text = end + 1;
+	v[1] = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || v[0] == v[1] ||
+	    sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		if (v[i] < 0 || v[i] >= CPU_SETSIZE || !CPU_ISSET(v[i], &allowed))
+			return -1;
+		pin[i] = (int)v[i];
+	}
+	return 0;
+}
+
+/* Unless told otherwise: server and client on the first two CPUs we have. */
+static void
+choose_pin(const struct options *o)
+{
+	cpu_set_t allowed;
+	int n = 0;
+
+	if (o->no_pin)
+		return;
+	if (o->pin[0] >= 0) {
+		pin_cpu[0] = o->pin[0];
+		pin_cpu[1] = o->pin[1];
+		return;
+	}
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+		if (CPU_ISSET(cpu, &allowed))
+			pin_cpu[n++] = cpu;
+	if (n < 2)
+		pin_cpu[0] = pin_cpu[1] = -1;	/* one CPU: nothing to choose */
 }
 
 static int
@@ -1800,6 +1899,7 @@ main(int argc, char **argv)
 		.reps = 5, .seconds = 0.3,
 		.rings = { 0, 4 * KiB, 64 * KiB, MiB }, .nrings = 4,
 		.chunks = { 64, KiB, 16 * KiB, 256 * KiB }, .nchunks = 4,
+		.pin = { -1, -1 },
 	};
 	bool reps_set = false, secs_set = false, rings_set = false, chunks_set = false;
 
@@ -1851,6 +1951,11 @@ main(int argc, char **argv)
 			/* The workers inherit it: libgntring reads it. */
 			if (setenv("GNTRING_SPIN_US", argv[++i], 1) < 0 ||
 			    (bench_spin_us() == 0 && strcmp(argv[i], "0") != 0))
+				usage();
+		} else if (strcmp(a, "--no-pin") == 0) {
+			o.no_pin = true;
+		} else if (strcmp(a, "--pin") == 0 && i + 1 < argc) {
+			if (parse_pin(argv[++i], o.pin) < 0)
 				usage();
 		} else if (strcmp(a, "--exp-libdir") == 0 && i + 1 < argc) {
 			o.exp_libdir = argv[++i];
@@ -1929,6 +2034,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	reserve_ctl_fd();
+	choose_pin(&o);
 	read_cpu_model();
 	read_loadavg(load_start, sizeof(load_start));
 	run_all(&o);
