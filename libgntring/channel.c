@@ -353,17 +353,24 @@ channel_waiter_init(struct gntring *ring, struct channel_waiter *w)
 	w->streak = 0;
 }
 
-/* Around an attempt: while we may spin, a short op asks the peer for nothing. */
+/*
+ * Around an attempt: while we may spin, a short op asks the peer for
+ * nothing.  ring_defer_request is false outside attempts, so a call that
+ * does not spin (the default) never touches it: in a shared library each
+ * access of a thread-local variable is a call to __tls_get_addr.
+ */
 static inline void
 channel_attempt_begin(struct gntring *ring, const struct channel_waiter *w)
 {
-	ring_defer_request = w->spin && atomic_load(&ring->blocking);
+	if (w->spin)
+		ring_defer_request = atomic_load(&ring->blocking);
 }
 
 static inline void
-channel_attempt_end(void)
+channel_attempt_end(const struct channel_waiter *w)
 {
-	ring_defer_request = false;
+	if (w->spin)
+		ring_defer_request = false;
 }
 
 /*
@@ -412,7 +419,7 @@ channel_blocking(struct gntring *ring,
 
 		channel_attempt_begin(ring, &w);
 		ret = op(&ring->ring, args);
-		channel_attempt_end();
+		channel_attempt_end(&w);
 		if (!channel_should_wait(ring, ret))
 			return ret;
 		err = channel_wait_turn(ring, &w, seq);
@@ -1218,7 +1225,7 @@ gntring_writev(struct gntring *ring, const struct iovec *iov, int iovcnt)
 
 		channel_attempt_begin(ring, &w);
 		ret = ring_writev(&ring->ring, local + first, left);
-		channel_attempt_end();
+		channel_attempt_end(&w);
 
 		if (ret > 0) {
 			done += (size_t)ret;
@@ -1254,7 +1261,7 @@ gntring_write(struct gntring *ring, const void *buf, size_t n)
 
 		channel_attempt_begin(ring, &w);
 		ret = ring_write1(&ring->ring, p + done, n - done);
-		channel_attempt_end();
+		channel_attempt_end(&w);
 
 		if (ret > 0) {
 			done += (size_t)ret;
