@@ -2039,6 +2039,16 @@ main(int argc, char **argv)
 	read_loadavg(load_start, sizeof(load_start));
 	run_all(&o);
 	read_loadavg(load_end, sizeof(load_end));
+	/* Before --stat both turns to the best runs: its file has the medians. */
+	if (o.json_file != NULL) {
+		FILE *f = fopen(o.json_file, "w");
+
+		if (f == NULL)
+			die("%s: %s", o.json_file, strerror(errno));
+		print_json(f, &o);
+		if (fclose(f) != 0)
+			die("%s: %s", o.json_file, strerror(errno));
+	}
 	if (o.json) {
 		print_json(stdout, &o);
 	} else {
@@ -2050,15 +2060,6 @@ main(int argc, char **argv)
 			printf("\n==== The same runs, best instead of median ====\n");
 			print_report(&o, argc, argv);
 		}
-	}
-	if (o.json_file != NULL) {
-		FILE *f = fopen(o.json_file, "w");
-
-		if (f == NULL)
-			die("%s: %s", o.json_file, strerror(errno));
-		print_json(f, &o);
-		if (fclose(f) != 0)
-			die("%s: %s", o.json_file, strerror(errno));
 	}
 	return 0;
 }
