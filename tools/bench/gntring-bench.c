@@ -297,8 +297,9 @@ pattern_ok(const uint8_t *buf, size_t n, uint64_t pos)
 }
 
 /*
- * The zero-copy reader's work: read every byte in place, as a parser
- * would.  Returned, and accumulated by the caller, so it is not elided.
+ * A reader's work: read every byte, as a parser would (the zero-copy
+ * reader in place).  Returned, and accumulated by the caller, so it is not
+ * elided.
  */
 static uint64_t
 touch_bytes(const uint8_t *p, size_t n)
@@ -315,6 +316,30 @@ touch_bytes(const uint8_t *p, size_t n)
 	return sum;
 }
 
+/*
+ * A writer's work: produce the bytes of stream positions pos..pos+n-1
+ * where they are to go (the copying writers in their buffer before the
+ * write, the zero-copy writer in the ring), as an application generating
+ * its data would.  With --check, the check pattern; else a cheap one.
+ */
+static void
+produce_bytes(uint8_t *p, size_t n, uint64_t pos, bool check)
+{
+	size_t i = 0;
+
+	if (check) {
+		pattern_fill(p, n, pos);
+		return;
+	}
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w = pos + i;
+
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < n; i++)
+		p[i] = (uint8_t)(pos + i);
+}
+
 /* ------------------------------------------------------------------ */
 /* One end of a channel, whatever carries it                           */
 
@@ -325,16 +350,20 @@ struct chan {
 	int rfd, wfd;		/* pipe / unix */
 	xenevtchn_handle *evh;	/* evtchn */
 	evtchn_port_t port;
-	uint64_t sink;		/* zero-copy reader's sum */
+	uint64_t sink;		/* the sum of every byte read */
 	bool check;
 };
 
 /*
- * Write up to n bytes.  Blocking mode: all n (the library waits for space).
- * Non-blocking mode: what fits now, possibly 0.  Negative errno on failure.
+ * Write up to n bytes, those of stream positions pos..pos+n-1: the copying
+ * APIs send buf, which the caller produced there; zero copy produces them
+ * in the reserved span (buf is not read).  Blocking mode: all n (the
+ * library waits for space).  Non-blocking mode: what fits now, possibly 0.
+ * Negative errno on failure.
  */
 static ssize_t
-chan_write(struct chan *c, enum api api, const uint8_t *buf, size_t n)
+chan_write(struct chan *c, enum api api, const uint8_t *buf, size_t n,
+	   uint64_t pos)
 {
 	ssize_t r;
 
@@ -354,7 +383,8 @@ chan_write(struct chan *c, enum api api, const uint8_t *buf, size_t n)
 
 			if (k > n - done)
 				k = n - done;
-			memcpy(span.seg[s].iov_base, buf + done, k);
+			produce_bytes(span.seg[s].iov_base, k, pos + done,
+				      c->check);
 			done += k;
 		}
 		r = gntring_write_commit(c->g, done);
@@ -531,6 +561,13 @@ worker_buffers(struct worker *w, size_t chunk)
 	w->buf_cap = chunk;
 }
 
+/* Does this writer produce its chunk in its buffer before writing it? */
+static bool
+writer_produces(enum api api)
+{
+	return api != API_ZC && api != API_EVTCHN;
+}
+
 /* Write `bytes` as chunks of `chunk`; a chunk is one write call each time it fits. */
 static int
 run_send(struct worker *w, enum api api, uint64_t bytes, size_t chunk,
@@ -543,11 +580,11 @@ run_send(struct worker *w, enum api api, uint64_t bytes, size_t chunk,
 		size_t len = bytes - pos < chunk ? (size_t)(bytes - pos) : chunk;
 		size_t off = 0;
 
-		if (w->chan.check)
-			pattern_fill(w->wbuf, len, pos);
+		if (writer_produces(api))
+			produce_bytes(w->wbuf, len, pos, w->chan.check);
 		while (off < len) {
 			ssize_t r = chan_write(&w->chan, api, w->wbuf + off,
-					       len - off);
+					       len - off, pos + off);
 
 			if (r < 0)
 				return (int)r;
@@ -595,9 +632,10 @@ run_both(struct worker *w, enum api api, uint64_t bytes, size_t chunk,
 				     (size_t)(bytes - sent + woff) : chunk;
 			ssize_t r;
 
-			if (woff == 0 && w->chan.check)
-				pattern_fill(w->wbuf, len, sent);
-			r = chan_write(&w->chan, api, w->wbuf + woff, len - woff);
+			if (woff == 0 && writer_produces(api))
+				produce_bytes(w->wbuf, len, sent, w->chan.check);
+			r = chan_write(&w->chan, api, w->wbuf + woff, len - woff,
+				       sent);
 			if (r < 0) {
 				err = (int)r;
 				break;
@@ -644,7 +682,7 @@ exchange_one(struct worker *w, enum api api, bool send_first)
 		while (off < PING_BYTES) {
 			ssize_t r = sending ?
 				chan_write(&w->chan, api, w->wbuf + off,
-					   PING_BYTES - off) :
+					   PING_BYTES - off, off) :
 				chan_read(&w->chan, api, w->rbuf,
 					  PING_BYTES - off, off);
 
