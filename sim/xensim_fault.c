@@ -239,21 +239,21 @@ xensim_fault_configure_from_env(char *err, size_t errlen)
 }
 
 bool
+xensim_fault_site_armed(enum xensim_fault_site site)
+{
+	return (unsigned int)site < XENSIM_FAULT_NSITES &&
+	       rules[site].mode != FAULT_OFF;
+}
+
+bool
 xensim_fault_enabled(void)
 {
 	int i;
 
 	for (i = 0; i < XENSIM_FAULT_NSITES; i++)
-		if (rules[i].mode != FAULT_OFF)
+		if (xensim_fault_site_armed((enum xensim_fault_site)i))
 			return true;
 	return false;
-}
-
-bool
-xensim_fault_site_armed(enum xensim_fault_site site)
-{
-	return (unsigned int)site < XENSIM_FAULT_NSITES &&
-	       rules[site].mode != FAULT_OFF;
 }
 
 /* ---- decisions ---- */
