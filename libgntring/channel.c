@@ -990,16 +990,18 @@ GNTRING_API int
 gntring_set_spin(struct gntring *ring, unsigned int max_us)
 {
 	static atomic_long cpus;	/* sysconf reads a file: once is enough */
+	long online;
 	unsigned int ns;
 
 	if (ring == NULL || max_us > CHANNEL_SPIN_MAX_US)
 		return -EINVAL;
-	if (atomic_load_explicit(&cpus, memory_order_relaxed) == 0)
-		atomic_store_explicit(&cpus, sysconf(_SC_NPROCESSORS_ONLN),
-				      memory_order_relaxed);
+	online = atomic_load_explicit(&cpus, memory_order_relaxed);
+	if (online == 0) {
+		online = sysconf(_SC_NPROCESSORS_ONLN);
+		atomic_store_explicit(&cpus, online, memory_order_relaxed);
+	}
 	/* On one CPU the peer cannot move while we spin. */
-	ns = atomic_load_explicit(&cpus, memory_order_relaxed) >= 2 ?
-	     max_us * 1000 : 0;
+	ns = online >= 2 ? max_us * 1000 : 0;
 	atomic_store_explicit(&ring->spin_budget_ns, ns, memory_order_relaxed);
 	atomic_store_explicit(&ring->spin_idle, 0, memory_order_relaxed);
 	atomic_store_explicit(&ring->spin_max_ns, ns, memory_order_relaxed);
