@@ -478,7 +478,7 @@ void
 gntdev_os_region_free(void *os, struct gntdev_os_region *r)
 {
 	struct gntdev_softc *sc;
-	int error;
+	int error __diagused;
 
 	sc = os;
 	if (r->leak || gntdev_region_busy(r)) {
@@ -1563,7 +1563,7 @@ gntdev_detach(device_t dev)
 {
 	struct gntdev_softc *sc;
 	struct gntdev_stats st;
-	struct gntdev_gobj *gobj;
+	struct gntdev_gobj *gobj __diagused;
 	struct gntdev_limits lim;
 	u_long i;
 	int error;
