@@ -1231,8 +1231,8 @@ gntdev_mmap_single(struct cdev *cdev, vm_ooffset_t *offset, vm_size_t size,
 	error = gntdev_core_mmap(priv->p_file, *offset, size, prot, &map);
 	if (error != 0)
 		return (error);
-	KASSERT(*offset == gntdev_mapping_offset(map) &&
-	    size == IDX_TO_OFF((vm_size_t)gntdev_mapping_npages(map)),
+	KASSERT((uint64_t)*offset == gntdev_mapping_offset(map) &&
+	    size == (vm_size_t)IDX_TO_OFF(gntdev_mapping_npages(map)),
 	    ("gntdev: mapping %p does not match the mmap", map));
 	if (gntdev_mapping_is_foreign(map))
 		error = gntdev_mmap_foreign(sc, map, *offset, size, nprot,
