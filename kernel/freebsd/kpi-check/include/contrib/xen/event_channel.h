@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Declaration-only stand-in for <contrib/xen/event_channel.h>, used by the
+ * compile check of the gntdev FreeBSD glue against the FreeBSD 14 KPI (see
+ * kernel/freebsd/kpi-check/README.md).  This is not FreeBSD's header: it
+ * declares only what the glue and the core use, with FreeBSD 14's names,
+ * types and signatures, and nothing here is ever compiled into code.
+ */
+
+#ifndef	KPI_STUB_CONTRIB_XEN_EVENT_CHANNEL_H_
+#define	KPI_STUB_CONTRIB_XEN_EVENT_CHANNEL_H_
+
+#include <sys/types.h>
+
+typedef uint32_t evtchn_port_t;
+
+#endif /* !KPI_STUB_CONTRIB_XEN_EVENT_CHANNEL_H_ */

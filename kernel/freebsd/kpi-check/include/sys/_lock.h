@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Declaration-only stand-in for <sys/_lock.h>, used by the compile check of
+ * the gntdev FreeBSD glue against the FreeBSD 14 KPI (see
+ * kernel/freebsd/kpi-check/README.md).  This is not FreeBSD's header: it
+ * declares only what the glue and the core use, with FreeBSD 14's names,
+ * types and signatures, and nothing here is ever compiled into code.
+ */
+
+#ifndef	KPI_STUB_SYS__LOCK_H_
+#define	KPI_STUB_SYS__LOCK_H_
+
+#include <sys/types.h>
+
+struct lock_object {
+	const char	*lo_name;
+	u_int		 lo_flags;
+	u_int		 lo_data;
+	struct witness	*lo_witness;
+};
+
+#endif /* !KPI_STUB_SYS__LOCK_H_ */

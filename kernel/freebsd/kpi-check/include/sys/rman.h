@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Declaration-only stand-in for <sys/rman.h>, used by the compile check of
+ * the gntdev FreeBSD glue against the FreeBSD 14 KPI (see
+ * kernel/freebsd/kpi-check/README.md).  This is not FreeBSD's header: it
+ * declares only what the glue and the core use, with FreeBSD 14's names,
+ * types and signatures, and nothing here is ever compiled into code.
+ */
+
+#ifndef	KPI_STUB_SYS_RMAN_H_
+#define	KPI_STUB_SYS_RMAN_H_
+
+#include <sys/types.h>
+
+struct resource;
+
+rman_res_t	rman_get_start(struct resource *r);
+
+#endif /* !KPI_STUB_SYS_RMAN_H_ */
