@@ -964,11 +964,29 @@ gntdev_gmap_pg_dtor(void *handle)
 }
 
 /*
+ * The page of map that a fault at object offset falls in.  The pindex
+ * space of both pagers' objects is the file offset space, where a map
+ * starts at its mmap index, a "negative" off_t.  The difference is taken
+ * unsigned: vm_ooffset_t is signed, and an offset below the map's then
+ * wraps to a huge value that fails the bound instead of overflowing.
+ */
+static bool
+gntdev_fault_index(const struct gntdev_mapping *map, vm_ooffset_t offset,
+    uint32_t *idx)
+{
+	uint64_t rel;
+
+	rel = (uint64_t)offset - gntdev_mapping_offset(map);
+	if (rel >= (uint64_t)gntdev_mapping_npages(map) << PAGE_SHIFT)
+		return (false);
+	*idx = (uint32_t)(rel >> PAGE_SHIFT);
+	return (true);
+}
+
+/*
  * Fault on a foreign map: hand out the fictitious page of the region page
- * that backs the faulting offset.  The object's pindex space is the file
- * offset space (the map starts at its mmap index, a "negative" off_t), so
- * the region page is (offset - map offset) / PAGE_SIZE, computed unsigned.
- * The core maps all grants of a map or none, so a live map has every page.
+ * that backs the faulting offset.  The core maps all grants of a map or
+ * none, so a live map has every page.
  */
 static int
 gntdev_gmap_pg_fault(vm_object_t object, vm_ooffset_t offset,
@@ -977,26 +995,20 @@ gntdev_gmap_pg_fault(vm_object_t object, vm_ooffset_t offset,
 	struct gntdev_gobj *gobj;
 	struct gntdev_mapping *map;
 	struct gntdev_os_region *r;
-	vm_ooffset_t base, rel;
 	vm_pindex_t pidx;
 	vm_page_t page;
+	uint32_t idx;
 
 	VM_OBJECT_ASSERT_WLOCKED(object);
 	gobj = object->handle;
 	map = gobj->g_map;	/* stable: this object holds g_nobj */
 	r = gntdev_mapping_region(map);
-	if (r == NULL)
+	if (r == NULL || !gntdev_fault_index(map, offset, &idx))
 		return (VM_PAGER_FAIL);
-	base = gntdev_mapping_offset(map);
-	if (offset < base)
-		return (VM_PAGER_FAIL);
-	rel = offset - base;
-	if (rel >= IDX_TO_OFF((vm_ooffset_t)gntdev_mapping_npages(map)))
-		return (VM_PAGER_FAIL);
-	KASSERT(OFF_TO_IDX(rel) < r->npages, ("gntdev: region too small"));
+	KASSERT(idx < r->npages, ("gntdev: region too small"));
 	pidx = OFF_TO_IDX(offset);
 
-	page = PHYS_TO_VM_PAGE(r->base + rel);
+	page = PHYS_TO_VM_PAGE(r->base + ((vm_paddr_t)idx << PAGE_SHIFT));
 	if (page == NULL || (page->flags & PG_FICTITIOUS) == 0)
 		return (VM_PAGER_FAIL);
 	KASSERT(vm_page_wired(page), ("gntdev: page %p not wired", page));
@@ -1077,21 +1089,17 @@ gntdev_shm_pg_fault(vm_object_t object, vm_ooffset_t offset,
 {
 	struct gntdev_shm *shm;
 	struct gntdev_os_page *p;
-	vm_ooffset_t base, rel;
 	vm_paddr_t paddr;
 	vm_memattr_t memattr;
 	vm_page_t page;
+	uint32_t idx;
 
 	VM_OBJECT_ASSERT_WLOCKED(object);
 	KASSERT(*mres != NULL, ("gntdev: device fault without a page"));
 	shm = object->handle;
-	base = gntdev_mapping_offset(shm->s_map);
-	if (offset < base)
+	if (!gntdev_fault_index(shm->s_map, offset, &idx))
 		return (VM_PAGER_FAIL);
-	rel = offset - base;
-	if (rel >= IDX_TO_OFF((vm_ooffset_t)gntdev_mapping_npages(shm->s_map)))
-		return (VM_PAGER_FAIL);
-	p = gntdev_mapping_page(shm->s_map, (uint32_t)OFF_TO_IDX(rel));
+	p = gntdev_mapping_page(shm->s_map, idx);
 	if (p == NULL)
 		return (VM_PAGER_FAIL);
 	paddr = VM_PAGE_TO_PHYS(p->m);
