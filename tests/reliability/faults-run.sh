@@ -4,7 +4,10 @@
 #   ok          both ends exit 0 and every byte arrived intact;
 #   error       a failing end exits non-zero (< 128: no crash) and says why
 #               on stderr; an end left waiting for a peer that failed
-#               before meeting it is stopped (that is not a hang);
+#               before meeting it is stopped (that is not a hang).  Debian's
+#               vchan-socket-proxy is not ours to fix and some of its error
+#               paths exit 1 silently: it is held to everything but the
+#               word;
 #   FAIL        a crash, a hang (30 s), an end that exits 0 with data
 #               missing or wrong, or anything left allocated afterwards.
 # PROGRAM: gntcat (gntcat to gntcat), xfer (gntring_xfer to gntring_xfer),
@@ -62,7 +65,8 @@ finish() {
 	wait
 }
 
-# judge NAME EXPECTED GOT: one end's outcome.
+# judge NAME EXPECTED GOT [foreign]: one end's outcome.  A foreign
+# program (not ours) may fail without a word.
 judge() {
 	_rc=$(cat "$WORK/$1.rc")
 	if [ "$_rc" -eq 0 ]; then
@@ -80,7 +84,12 @@ judge() {
 	    fail "$prog: $1 hung (killed after $LIMIT s): $(tail -n 3 "$WORK/$1.err")"
 	[ "$_rc" -lt 128 ] ||
 	    fail "$prog: $1 died of signal $((_rc - 128)): $(tail -n 3 "$WORK/$1.err")"
-	[ -s "$WORK/$1.err" ] || fail "$prog: $1 exited $_rc without a word"
+	if [ ! -s "$WORK/$1.err" ]; then
+		[ "${4:-}" = foreign ] ||
+		    fail "$prog: $1 exited $_rc without a word"
+		echo "$1 error $_rc (silent; not our program)"
+		return
+	fi
 	echo "$1 error $_rc ($(grep -v '^gntcat: \(connected\|listening\)' \
 	    "$WORK/$1.err" | tail -n 1))"
 }
@@ -118,7 +127,7 @@ vsp)
 	LENIENT=1
 	finish server client
 	kill "$holder" 2>/dev/null
-	s=$(judge server "" "") || exit 1
+	s=$(judge server "" "" foreign) || exit 1
 	c=$(judge client "" "") || exit 1
 	if [ "$(cat "$WORK/client.rc")" -eq 0 ]; then
 		cmp -s "$WORK/b" "$WORK/b.got" ||

@@ -52,4 +52,5 @@ if [ "$injected" -eq 0 ]; then
 	exit 77
 fi
 echo "faults: $runs runs, $injected faults injected: $oks recovered or" \
-    "unaffected, $errors ended with a clear error; no crash, hang or leak"
+    "unaffected, $errors ended with an error that our programs explained;" \
+    "no crash, hang or leak"
