@@ -27,7 +27,7 @@
  * Locks of the glue, in the order they may be taken:
  *   sc_gobj_sx	serializes the creation of foreign-map VM objects (sleeps);
  *   sc_limits_sx	serializes read-modify-write of the limits (sleeps);
- *   sc_state_mtx	open count and the detaching flag;
+ *   sc_state_mtx	open count, VM object count and the detaching flag;
  *   sc_gobj_mtx	the foreign-object hash and the counts in its entries;
  *   sc_reclaim_mtx	the reclaim callout (callout_init_mtx) and its deadline.
  * The core's own mutex is a leaf below all of them: detach reads the core's
@@ -110,6 +110,7 @@ struct gntdev_softc {
 
 	struct mtx		 sc_state_mtx;
 	u_int			 sc_nopen;	/* open files, incl. opening */
+	u_int			 sc_nobjects;	/* VM objects not destroyed */
 	bool			 sc_detaching;
 
 	struct sx		 sc_gobj_sx;
@@ -150,6 +151,7 @@ struct gntdev_gobj {
 
 /* The handle of a shared-page VM object: one per mmap. */
 struct gntdev_shm {
+	struct gntdev_softc	*s_sc;
 	struct gntdev_mapping	*s_map;
 };
 
@@ -911,6 +913,27 @@ gntdev_mmap_foreign(struct gntdev_softc *sc, struct gntdev_mapping *map,
 	return (0);
 }
 
+/*
+ * Count the VM objects whose destructor has not finished.  The core's
+ * counters drop inside gntdev_mapping_release(), before a destructor is
+ * done with the core and with M_GNTDEV, so detach must also wait for this
+ * count: the drop is the last thing a destructor does.
+ */
+static void
+gntdev_objects_count(struct gntdev_softc *sc, bool created)
+{
+
+	mtx_lock(&sc->sc_state_mtx);
+	if (created)
+		sc->sc_nobjects++;
+	else {
+		KASSERT(sc->sc_nobjects > 0,
+		    ("gntdev: object count underflow"));
+		sc->sc_nobjects--;
+	}
+	mtx_unlock(&sc->sc_state_mtx);
+}
+
 /* Runs only when a new object is about to be created (see above). */
 static int
 gntdev_gmap_pg_ctor(void *handle, vm_ooffset_t size __unused,
@@ -929,6 +952,7 @@ gntdev_gmap_pg_ctor(void *handle, vm_ooffset_t size __unused,
 	map = gobj->g_map;
 	mtx_unlock(&sc->sc_gobj_mtx);
 	gntdev_mapping_ref(map);
+	gntdev_objects_count(sc, true);
 	*color = 0;
 	return (0);
 }
@@ -961,14 +985,20 @@ gntdev_gmap_pg_dtor(void *handle)
 	if (dofree)
 		free(gobj, M_GNTDEV);
 	gntdev_mapping_release(map);
+	gntdev_objects_count(sc, false);
 }
 
 /*
  * The page of map that a fault at object offset falls in.  The pindex
  * space of both pagers' objects is the file offset space, where a map
- * starts at its mmap index, a "negative" off_t.  The difference is taken
- * unsigned: vm_ooffset_t is signed, and an offset below the map's then
- * wraps to a huge value that fails the bound instead of overflowing.
+ * starts at its mmap index, near 2^64.  The difference is taken in
+ * uint64_t, whatever the signedness of vm_ooffset_t (signed in older
+ * FreeBSD): an offset below the map's wraps to a huge value that fails the
+ * bound.
+ *
+ * Both fault handlers fail with VM_PAGER_BAD, never VM_PAGER_FAIL: on FAIL
+ * vm_fault() moves on to the backing object and, finding none, would map
+ * a zero-filled page in our object; BAD makes the access fault (SIGBUS).
  */
 static bool
 gntdev_fault_index(const struct gntdev_mapping *map, vm_ooffset_t offset,
@@ -1002,28 +1032,25 @@ gntdev_gmap_pg_fault(vm_object_t object, vm_ooffset_t offset,
 	VM_OBJECT_ASSERT_WLOCKED(object);
 	gobj = object->handle;
 	map = gobj->g_map;	/* stable: this object holds g_nobj */
+	KASSERT(*mres != NULL, ("gntdev: device fault without a page"));
 	r = gntdev_mapping_region(map);
 	if (r == NULL || !gntdev_fault_index(map, offset, &idx))
-		return (VM_PAGER_FAIL);
+		return (VM_PAGER_BAD);
 	KASSERT(idx < r->npages, ("gntdev: region too small"));
 	pidx = OFF_TO_IDX(offset);
 
 	page = PHYS_TO_VM_PAGE(r->base + ((vm_paddr_t)idx << PAGE_SHIFT));
 	if (page == NULL || (page->flags & PG_FICTITIOUS) == 0)
-		return (VM_PAGER_FAIL);
+		return (VM_PAGER_BAD);
 	KASSERT(vm_page_wired(page), ("gntdev: page %p not wired", page));
 	/* See the comment above gntdev_gobj_bucket(). */
 	KASSERT(page->object == NULL, ("gntdev: page %p in object %p", page,
 	    page->object));
 	if (page->object != NULL || !vm_page_tryxbusy(page))
-		return (VM_PAGER_FAIL);
+		return (VM_PAGER_BAD);
 	vm_page_valid(page);
-	if (*mres != NULL)
-		vm_page_replace(page, object, pidx, *mres);
-	else if (vm_page_insert(page, object, pidx) != 0) {
-		vm_page_xunbusy(page);
-		return (VM_PAGER_FAIL);
-	}
+	/* dev_pager_getpages() always passes its busy placeholder. */
+	vm_page_replace(page, object, pidx, *mres);
 	*mres = page;
 	return (VM_PAGER_OK);
 }
@@ -1040,13 +1067,14 @@ gntdev_gmap_pg_fault(vm_object_t object, vm_ooffset_t offset,
  * reference, and by then no pmap entry of the object is left.
  */
 static int
-gntdev_mmap_shared(struct gntdev_mapping *map, vm_ooffset_t foff,
-    vm_size_t size, int nprot, vm_object_t *objp)
+gntdev_mmap_shared(struct gntdev_softc *sc, struct gntdev_mapping *map,
+    vm_ooffset_t foff, vm_size_t size, int nprot, vm_object_t *objp)
 {
 	struct gntdev_shm *shm;
 	vm_object_t obj;
 
 	shm = malloc(sizeof(*shm), M_GNTDEV, M_WAITOK | M_ZERO);
+	shm->s_sc = sc;
 	shm->s_map = map;
 	obj = cdev_pager_allocate(shm, OBJT_DEVICE, &gntdev_shm_pg_ops, size,
 	    nprot, foff, curthread->td_ucred);
@@ -1068,6 +1096,7 @@ gntdev_shm_pg_ctor(void *handle, vm_ooffset_t size __unused,
 
 	shm = handle;
 	gntdev_mapping_ref(shm->s_map);
+	gntdev_objects_count(shm->s_sc, true);
 	*color = 0;
 	return (0);
 }
@@ -1076,11 +1105,14 @@ gntdev_shm_pg_ctor(void *handle, vm_ooffset_t size __unused,
 static void
 gntdev_shm_pg_dtor(void *handle)
 {
+	struct gntdev_softc *sc;
 	struct gntdev_shm *shm;
 
 	shm = handle;
+	sc = shm->s_sc;
 	gntdev_mapping_release(shm->s_map);
 	free(shm, M_GNTDEV);
+	gntdev_objects_count(sc, false);
 }
 
 static int
@@ -1098,10 +1130,10 @@ gntdev_shm_pg_fault(vm_object_t object, vm_ooffset_t offset,
 	KASSERT(*mres != NULL, ("gntdev: device fault without a page"));
 	shm = object->handle;
 	if (!gntdev_fault_index(shm->s_map, offset, &idx))
-		return (VM_PAGER_FAIL);
+		return (VM_PAGER_BAD);
 	p = gntdev_mapping_page(shm->s_map, idx);
 	if (p == NULL)
-		return (VM_PAGER_FAIL);
+		return (VM_PAGER_BAD);
 	paddr = VM_PAGE_TO_PHYS(p->m);
 	memattr = pmap_page_get_memattr(p->m);
 
@@ -1246,7 +1278,8 @@ gntdev_mmap_single(struct cdev *cdev, vm_ooffset_t *offset, vm_size_t size,
 		error = gntdev_mmap_foreign(sc, map, *offset, size, nprot,
 		    objp);
 	else
-		error = gntdev_mmap_shared(map, *offset, size, nprot, objp);
+		error = gntdev_mmap_shared(sc, map, *offset, size, nprot,
+		    objp);
 	gntdev_mapping_release(map);
 	return (error);
 }
@@ -1578,7 +1611,7 @@ gntdev_detach(device_t dev)
 
 	sc = device_get_softc(dev);
 	mtx_lock(&sc->sc_state_mtx);
-	if (sc->sc_nopen != 0) {
+	if (sc->sc_nopen != 0 || sc->sc_nobjects != 0) {
 		mtx_unlock(&sc->sc_state_mtx);
 		return (EBUSY);
 	}
