@@ -38,9 +38,9 @@ typedef	uint32_t		uid_t;
 typedef	uint32_t		gid_t;
 typedef	int64_t			sbintime_t;
 
-/* VM types; vm_ooffset_t is signed (an off_t), vm_pindex_t is not. */
+/* VM types; in FreeBSD 14 vm_ooffset_t is unsigned (it was signed before). */
 typedef	uint64_t		vm_offset_t;
-typedef	int64_t			vm_ooffset_t;
+typedef	uint64_t		vm_ooffset_t;
 typedef	uint64_t		vm_paddr_t;
 typedef	uint64_t		vm_pindex_t;
 typedef	uint64_t		vm_size_t;

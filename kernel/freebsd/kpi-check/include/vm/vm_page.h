@@ -49,8 +49,6 @@ void		vm_page_free(vm_page_t m);
 vm_page_t	vm_page_getfake(vm_paddr_t paddr, vm_memattr_t memattr);
 void		vm_page_updatefake(vm_page_t m, vm_paddr_t paddr,
 		    vm_memattr_t memattr);
-int		vm_page_insert(vm_page_t m, vm_object_t object,
-		    vm_pindex_t pindex);
 void		vm_page_replace(vm_page_t mnew, vm_object_t object,
 		    vm_pindex_t pindex, vm_page_t mold);
 bool		vm_page_unwire_noq(vm_page_t m);
