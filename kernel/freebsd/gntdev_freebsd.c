@@ -1138,8 +1138,16 @@ gntdev_shm_pg_fault(vm_object_t object, vm_ooffset_t offset,
 	memattr = pmap_page_get_memattr(p->m);
 
 	if (((*mres)->flags & PG_FICTITIOUS) != 0) {
-		/* Our own fake page from an earlier fault: refresh it. */
+		/*
+		 * Our own fake page from an earlier fault, invalidated since
+		 * (msync(MS_INVALIDATE) does that): refresh it.  It is still
+		 * on the object's fake-page list, and dev_pager_getpages()
+		 * appends every page we return, so unlink it first or it
+		 * would be listed twice.
+		 */
 		page = *mres;
+		TAILQ_REMOVE(&object->un_pager.devp.devp_pglist, page,
+		    plinks.q);
 		vm_page_updatefake(page, paddr, memattr);
 	} else {
 		/*

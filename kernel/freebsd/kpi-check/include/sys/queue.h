@@ -56,4 +56,19 @@
 		struct type	**tqh_last;				\
 	}
 
+#define	TAILQ_ENTRY(type)						\
+	struct {							\
+		struct type	*tqe_next;				\
+		struct type	**tqe_prev;				\
+	}
+
+#define	TAILQ_REMOVE(head, elm, field) do {				\
+	if ((elm)->field.tqe_next != NULL)				\
+		(elm)->field.tqe_next->field.tqe_prev =			\
+		    (elm)->field.tqe_prev;				\
+	else								\
+		(head)->tqh_last = (elm)->field.tqe_prev;		\
+	*(elm)->field.tqe_prev = (elm)->field.tqe_next;			\
+} while (0)
+
 #endif /* !KPI_STUB_SYS_QUEUE_H_ */

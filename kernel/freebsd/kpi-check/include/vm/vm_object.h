@@ -11,9 +11,11 @@
 #define	KPI_STUB_VM_VM_OBJECT_H_
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/_rwlock.h>
 
 struct cdev_pager_ops;
+struct vm_page;
 
 /* Only the members the glue and the macros below read. */
 struct vm_object {
@@ -22,8 +24,9 @@ struct vm_object {
 	void		*handle;
 	union {
 		struct {
+			TAILQ_HEAD(, vm_page)		devp_pglist;
 			const struct cdev_pager_ops	*ops;
-			void				*handle;
+			void				*dev;
 		} devp;
 	} un_pager;
 };

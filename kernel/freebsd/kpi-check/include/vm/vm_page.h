@@ -11,10 +11,14 @@
 #define	KPI_STUB_VM_VM_PAGE_H_
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <vm/pmap.h>
 
 /* Only the members the glue and the macros below read. */
 struct vm_page {
+	union {
+		TAILQ_ENTRY(vm_page) q;		/* a pager's page list */
+	} plinks;
 	vm_object_t		object;		/* which object am I in */
 	vm_pindex_t		pindex;		/* offset into object */
 	vm_paddr_t		phys_addr;	/* physical address */
