@@ -527,7 +527,8 @@ gntdev_work_run(struct gntdev_core *core, struct gntdev_work *w)
  * ops still at GNTST_eagain are retried, in one batch each time, with an
  * exponential backoff (1, 2, 4, ... ms, at most 256 ms between tries) for
  * at most eagain_retries tries.  All or nothing: if any op is not OKAY in
- * the end, the ones that succeeded are unmapped, the region freed, EINVAL.
+ * the end, the ones that succeeded are unmapped, the region freed, EINVAL;
+ * the same with EINTR if a signal interrupts a wait.
  * Caller holds the file sx.
  */
 static int
@@ -578,7 +579,9 @@ gntdev_gmap_map(struct gntdev_file *file, struct gntdev_gmap *gmap,
 		for (i = 0; i < gmap->count; i++)
 			if (gmap->ops[i].status == GNTDEV_GNTST_EAGAIN)
 				retry[n++] = gmap->ops[i];
-		gntdev_os_sleep_ms(core->os, delay);
+		error = gntdev_os_sleep_ms(core->os, delay);
+		if (error != 0)
+			goto fail;
 		if (delay < GNTDEV_EAGAIN_MAX_MS)
 			delay *= 2;
 		if (gntdev_os_map_grants(core->os, region, retry, n) != 0)

@@ -45,7 +45,8 @@ struct gntdev_mapping;
  * max_pages_per_file, or the whole system above max_pages_global (mapped
  * grants and shared pages together, parked pages included), fails with
  * ENOSPC.  A grant still at GNTST_eagain after eagain_retries retries fails
- * the mmap.  Parked pages are retried every reclaim_interval_ms.
+ * the mmap (EINVAL; EINTR if a signal comes during a wait).  Parked pages
+ * are retried every reclaim_interval_ms.
  */
 struct gntdev_limits {
 	uint32_t	max_pages_per_ioctl;

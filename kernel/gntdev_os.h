@@ -111,8 +111,12 @@ int	 gntdev_os_unmap_grants(void *os, struct gntdev_os_region *region,
 void	 gntdev_os_region_clear_byte(void *os, struct gntdev_os_region *region,
 	    uint32_t page, uint32_t offset);
 
-/* Sleep about `ms` milliseconds (retry of GNTST_eagain ops). */
-void	 gntdev_os_sleep_ms(void *os, unsigned int ms);
+/*
+ * Sleep about `ms` milliseconds (retry of GNTST_eagain ops).  Returns 0,
+ * or EINTR when a signal to the calling thread cut the sleep short, so
+ * that a process waiting on a grant that never comes can be killed.
+ */
+int	 gntdev_os_sleep_ms(void *os, unsigned int ms);
 
 /*
  * Event channels.  evtchn_get takes a reference on `port`, which the calling

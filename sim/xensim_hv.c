@@ -814,7 +814,8 @@ gntdev_os_region_clear_byte(void *os, struct gntdev_os_region *region,
 			 __ATOMIC_SEQ_CST);
 }
 
-void
+/* The daemon's signals are not the calling domain's: never interrupted. */
+int
 gntdev_os_sleep_ms(void *os, unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -822,6 +823,7 @@ gntdev_os_sleep_ms(void *os, unsigned int ms)
 	(void)os;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+	return 0;
 }
 
 int

@@ -629,17 +629,26 @@ gntdev_os_region_clear_byte(void *os __unused, struct gntdev_os_region *r,
 	pmap_quick_remove_page(va);
 }
 
-void
+/*
+ * A signal ends the wait (EINTR or ERESTART from pause_sig()): the mmap
+ * then fails with EINTR rather than restart and wait all over again.
+ * EWOULDBLOCK is the normal end of the pause.
+ */
+int
 gntdev_os_sleep_ms(void *os __unused, unsigned int ms)
 {
 	uint64_t t;
+	int error;
 
 	t = howmany((uint64_t)ms * hz, 1000);
 	if (t == 0)
 		t = 1;
 	if (t > INT_MAX)
 		t = INT_MAX;
-	pause("gntmap", (int)t);
+	error = pause_sig("gntmap", (int)t);
+	if (error == EINTR || error == ERESTART)
+		return (EINTR);
+	return (0);
 }
 
 /*

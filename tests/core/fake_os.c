@@ -959,16 +959,19 @@ gntdev_os_region_clear_byte(void *os, struct gntdev_os_region *region,
 	fk_unlock();
 }
 
-void
+int
 gntdev_os_sleep_ms(void *os, unsigned int ms)
 {
+	int err;
 
 	(void)os;
 	fk_lock();
 	fk_may_sleep();
+	err = fk_inject(FAKE_SLEEP);
 	fk.slept_ms += ms;
-	fk_log(FAKE_SLEEP, ms, 0, 0, 0);
+	fk_log(FAKE_SLEEP, ms, (uint64_t)err, 0, 0);
 	fk_unlock();
+	return (err);
 }
 
 int

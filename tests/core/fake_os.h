@@ -41,7 +41,7 @@ enum fake_op {
 	FAKE_MAP_GRANTS,	/* a = region id, b = n, c = first ref */
 	FAKE_UNMAP_GRANTS,	/* a = region id, b = n, c = OKAY ops undone */
 	FAKE_REGION_CLEAR_BYTE,	/* a = region id, b = page, c = offset */
-	FAKE_SLEEP,		/* a = ms */
+	FAKE_SLEEP,		/* a = ms, b = result */
 	FAKE_EVTCHN_GET,	/* a = port, b = result */
 	FAKE_EVTCHN_NOTIFY,	/* a = port */
 	FAKE_EVTCHN_PUT,	/* a = port */

@@ -592,6 +592,23 @@ test_mmap_eagain_bounded(void **state)
 	assert_int_equal(gntdev_core_mmap(fx->file, idx, 3 * PG, 3, &m),
 	    ENOMEM);
 	assert_int_equal(fake_log_at((size_t)at(FAKE_UNMAP_GRANTS, 0))->c, 2);
+
+	/* A signal during the second wait: EINTR, no more tries, undone. */
+	fake_log_clear();
+	fake_fail_nth(FAKE_SLEEP, 2, EINTR);
+	assert_int_equal(gntdev_core_mmap(fx->file, idx, 3 * PG, 3, &m),
+	    EINTR);
+	assert_int_equal(fake_count(FAKE_SLEEP), 2);
+	assert_int_equal(fake_count(FAKE_MAP_GRANTS), 2);
+	assert_int_equal(fake_count(FAKE_UNMAP_GRANTS), 1);
+	assert_int_equal(fake_log_at((size_t)at(FAKE_UNMAP_GRANTS, 0))->c, 2);
+	assert_int_equal(fake_count(FAKE_REGION_FREE), 1);
+	/* Nothing is left mapped: the next try starts afresh. */
+	fake_log_clear();
+	fake_map_status(602, GNTDEV_GNTST_OKAY, -1);
+	assert_int_equal(gntdev_core_mmap(fx->file, idx, 3 * PG, 3, &m), 0);
+	assert_int_equal(fake_count(FAKE_SLEEP), 0);
+	gntdev_mapping_release(m);
 	assert_int_equal(do_unmap(fx->file, idx, 3), 0);
 }
 

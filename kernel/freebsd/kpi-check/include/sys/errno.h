@@ -11,6 +11,7 @@
 #define	KPI_STUB_SYS_ERRNO_H_
 
 /* Only the values the glue and the core return. */
+#define	EINTR		4
 #define	EIO		5
 #define	ENXIO		6
 #define	ENOMEM		12
@@ -22,5 +23,8 @@
 #define	ENOTTY		25
 #define	ENOSPC		28
 #define	EAGAIN		35
+#ifdef _KERNEL
+#define	ERESTART	(-1)	/* in-kernel only: restart the syscall */
+#endif
 
 #endif /* !KPI_STUB_SYS_ERRNO_H_ */

@@ -33,6 +33,7 @@ void	hashdestroy(void *vhashtbl, struct malloc_type *type, u_long hashmask);
 int	getenv_uint(const char *name, unsigned int *data);
 
 int	pause(const char *wmesg, int timo);
+int	pause_sig(const char *wmesg, int timo);
 
 /* Marks a variable that only assertions read. */
 #ifdef INVARIANTS
