@@ -16,26 +16,19 @@
 
 #define	CTLTYPE		0xf
 #define	CTLTYPE_NODE	1
-#define	CTLTYPE_INT	2
-#define	CTLTYPE_UINT	6
-#define	CTLTYPE_LONG	7
-#define	CTLTYPE_ULONG	8
-#define	CTLTYPE_U64	9
-#define	CTLTYPE_S32	0xe
 #define	CTLTYPE_U32	0xf
 
 #define	CTLFLAG_RD	0x80000000
 #define	CTLFLAG_WR	0x40000000
 #define	CTLFLAG_RW	(CTLFLAG_RD | CTLFLAG_WR)
 #define	CTLFLAG_TUN	0x00080000
-#define	CTLFLAG_RDTUN	(CTLFLAG_RD | CTLFLAG_TUN)
 #define	CTLFLAG_RWTUN	(CTLFLAG_RW | CTLFLAG_TUN)
 #define	CTLFLAG_MPSAFE	0x00040000
 #define	CTLFLAG_NOFETCH	0x00001000
 
 #define	OID_AUTO	(-1)
 
-/* A KLD may name the type in the access flags of a typed leaf. */
+/* A KLD may name the type in the access flags of a node. */
 #ifdef KLD_MODULE
 #define	SYSCTL_CT_ASSERT_MASK	CTLTYPE
 #else
@@ -66,9 +59,6 @@ struct sysctl_ctx_entry;
 TAILQ_HEAD(sysctl_ctx_list, sysctl_ctx_entry);
 
 int	sysctl_handle_32(SYSCTL_HANDLER_ARGS);
-int	sysctl_handle_int(SYSCTL_HANDLER_ARGS);
-int	sysctl_handle_long(SYSCTL_HANDLER_ARGS);
-int	sysctl_handle_64(SYSCTL_HANDLER_ARGS);
 
 int	sysctl_ctx_init(struct sysctl_ctx_list *clist);
 int	sysctl_ctx_free(struct sysctl_ctx_list *clist);
@@ -87,12 +77,7 @@ struct sysctl_oid *sysctl_add_oid(struct sysctl_ctx_list *clist,
 
 SYSCTL_DECL(_hw);
 
-/*
- * The dynamic-oid macros the glue uses and the typed leaves next to
- * them.  As in FreeBSD, a typed leaf assigns its variable's address to a
- * pointer of the leaf's type, so a variable of another type does not
- * compile, and the access flags are checked at compile time.
- */
+/* The dynamic-oid macros the glue uses; the access flags are checked. */
 #define	SYSCTL_ADD_NODE(ctx, parent, nbr, name, access, handler, descr)	\
 ({									\
 	CTASSERT(((access) & CTLTYPE) == 0 ||				\
@@ -107,56 +92,6 @@ SYSCTL_DECL(_hw);
 	CTASSERT(((access) & CTLTYPE) != 0);				\
 	sysctl_add_oid(ctx, parent, nbr, name, (access), (ptr), (arg),	\
 	    (handler), (fmt), descr, NULL);				\
-})
-
-#define	SYSCTL_ADD_INT(ctx, parent, nbr, name, access, ptr, val, descr)	\
-({									\
-	int *__ptr = (ptr);						\
-	CTASSERT(((access) & CTLTYPE) == 0 ||				\
-	    ((access) & SYSCTL_CT_ASSERT_MASK) == CTLTYPE_INT);		\
-	sysctl_add_oid(ctx, parent, nbr, name,				\
-	    CTLTYPE_INT | CTLFLAG_MPSAFE | (access), __ptr, (val),	\
-	    sysctl_handle_int, "I", descr, NULL);			\
-})
-
-#define	SYSCTL_ADD_UINT(ctx, parent, nbr, name, access, ptr, val, descr) \
-({									\
-	unsigned *__ptr = (ptr);					\
-	CTASSERT(((access) & CTLTYPE) == 0 ||				\
-	    ((access) & SYSCTL_CT_ASSERT_MASK) == CTLTYPE_UINT);	\
-	sysctl_add_oid(ctx, parent, nbr, name,				\
-	    CTLTYPE_UINT | CTLFLAG_MPSAFE | (access), __ptr, (val),	\
-	    sysctl_handle_int, "IU", descr, NULL);			\
-})
-
-#define	SYSCTL_ADD_U32(ctx, parent, nbr, name, access, ptr, val, descr)	\
-({									\
-	uint32_t *__ptr = (ptr);					\
-	CTASSERT(((access) & CTLTYPE) == 0 ||				\
-	    ((access) & SYSCTL_CT_ASSERT_MASK) == CTLTYPE_U32);		\
-	sysctl_add_oid(ctx, parent, nbr, name,				\
-	    CTLTYPE_U32 | CTLFLAG_MPSAFE | (access), __ptr, (val),	\
-	    sysctl_handle_32, "IU", descr, NULL);			\
-})
-
-#define	SYSCTL_ADD_ULONG(ctx, parent, nbr, name, access, ptr, descr)	\
-({									\
-	unsigned long *__ptr = (ptr);					\
-	CTASSERT(((access) & CTLTYPE) == 0 ||				\
-	    ((access) & SYSCTL_CT_ASSERT_MASK) == CTLTYPE_ULONG);	\
-	sysctl_add_oid(ctx, parent, nbr, name,				\
-	    CTLTYPE_ULONG | CTLFLAG_MPSAFE | (access), __ptr, 0,	\
-	    sysctl_handle_long, "LU", descr, NULL);			\
-})
-
-#define	SYSCTL_ADD_U64(ctx, parent, nbr, name, access, ptr, val, descr)	\
-({									\
-	uint64_t *__ptr = (ptr);					\
-	CTASSERT(((access) & CTLTYPE) == 0 ||				\
-	    ((access) & SYSCTL_CT_ASSERT_MASK) == CTLTYPE_U64);		\
-	sysctl_add_oid(ctx, parent, nbr, name,				\
-	    CTLTYPE_U64 | CTLFLAG_MPSAFE | (access), __ptr, (val),	\
-	    sysctl_handle_64, "QU", descr, NULL);			\
 })
 
 #endif /* !KPI_STUB_SYS_SYSCTL_H_ */
