@@ -16,7 +16,6 @@ struct ucred;
 
 #define	VM_PAGER_OK	0
 #define	VM_PAGER_BAD	1
-#define	VM_PAGER_FAIL	2
 
 struct cdev_pager_ops {
 	int	(*cdev_pg_fault)(vm_object_t vm_obj, vm_ooffset_t offset,
